@@ -1,0 +1,271 @@
+// stack_test.cpp — goroutine stacks (core/stack.hpp): the StackPool's
+// guarded and canary tiers, and stack-overflow reports from a running
+// goroutine.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "core/sched.hpp"
+#include "core/stack.hpp"
+#include "gmpkit/gmpkit.hpp"
+#include "platform/memory.hpp"
+
+namespace {
+
+using gmpkit::core::Stack;
+using gmpkit::core::StackPool;
+
+std::uintptr_t addr(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }
+
+bool page_aligned(const void* p) { return addr(p) % gmpkit::rt::page_size() == 0; }
+
+class StackDeathTest : public testing::Test {
+ protected:
+  void SetUp() override { testing::FLAGS_gtest_death_test_style = "threadsafe"; }
+};
+
+TEST(StackPool, SizeIsRoundedToPagesWithA16KiBMinimum) {
+  const std::size_t page = gmpkit::rt::page_size();
+  EXPECT_EQ(StackPool(1, 0).stack_size(), std::max<std::size_t>(16 * 1024, page));
+  EXPECT_EQ(StackPool(16 * 1024, 0).stack_size(), 16 * 1024u);
+  EXPECT_EQ(StackPool(20000, 0).stack_size(), (20000 + page - 1) / page * page);
+  EXPECT_EQ(StackPool(256 * 1024, 0).stack_size(), 256 * 1024u);
+  EXPECT_EQ(StackPool(64 * 1024, 7).guard_budget(), 7);
+  EXPECT_GT(StackPool(64 * 1024, -1).guard_budget(), 0) << "automatic: max_map_count / 4";
+  EXPECT_EQ(StackPool(64 * 1024, -1).guard_budget(), gmpkit::rt::max_map_count() / 4);
+}
+
+// Stacks are page aligned, of the requested size, distinct and disjoint,
+// and writable from lo to hi.
+TEST(StackPool, StacksAreAlignedDistinctAndSized) {
+  constexpr std::size_t kSize = 64 * 1024;
+  StackPool pool(kSize, /*guard_budget=*/1000);
+  std::vector<Stack> stacks(150);
+  for (Stack& s : stacks) {
+    ASSERT_TRUE(pool.alloc(&s));
+    EXPECT_TRUE(page_aligned(s.lo));
+    EXPECT_TRUE(page_aligned(s.hi));
+    EXPECT_EQ(s.size(), kSize);
+    EXPECT_TRUE(s.guarded);
+    // Touch the lowest and highest bytes: committed on first touch.
+    s.lo[0] = 1;
+    s.hi[-1] = 2;
+  }
+  std::vector<Stack> sorted = stacks;
+  std::sort(sorted.begin(), sorted.end(), [](const Stack& a, const Stack& b) { return a.lo < b.lo; });
+  for (std::size_t i = 1; i < sorted.size(); i++) {
+    EXPECT_LT(sorted[i - 1].lo, sorted[i].lo) << "distinct";
+    EXPECT_LE(sorted[i - 1].hi, sorted[i].lo) << "disjoint";
+  }
+  for (const Stack& s : stacks) {
+    EXPECT_EQ(s.lo[0], 1);
+    EXPECT_EQ(s.hi[-1], 2);
+  }
+  EXPECT_EQ(pool.guarded_count(), 150);
+  EXPECT_EQ(pool.canary_count(), 0);
+}
+
+TEST(StackPool, InGuardCoversExactlyThePageBelowLo) {
+  const std::size_t page = gmpkit::rt::page_size();
+  StackPool pool(32 * 1024, 100);
+  Stack s;
+  ASSERT_TRUE(pool.alloc(&s));
+  ASSERT_TRUE(s.guarded);
+  EXPECT_TRUE(StackPool::in_guard(s, s.lo - 1));
+  EXPECT_TRUE(StackPool::in_guard(s, s.lo - page));
+  EXPECT_FALSE(StackPool::in_guard(s, s.lo - page - 1));
+  EXPECT_FALSE(StackPool::in_guard(s, s.lo));
+  EXPECT_FALSE(StackPool::in_guard(s, s.hi));
+  EXPECT_TRUE(StackPool::canary_intact(s)) << "no canary on a guarded stack: trivially intact";
+}
+
+TEST_F(StackDeathTest, GuardPageBelowLoIsInaccessible) {
+  StackPool pool(32 * 1024, 100);
+  Stack s;
+  ASSERT_TRUE(pool.alloc(&s));
+  ASSERT_TRUE(s.guarded);
+  s.lo[0] = 'x';  // the lowest usable byte is fine
+  EXPECT_DEATH(
+      {
+        volatile char* below = s.lo - 1;
+        *below = 'y';
+      },
+      "");
+  EXPECT_DEATH(
+      {
+        volatile char* bottom = s.lo - gmpkit::rt::page_size();
+        (void)*bottom;
+      },
+      "");
+}
+
+// Past the guard budget, stacks come from unguarded slabs with a canary.
+TEST(StackPool, CanaryTierBeyondTheBudget) {
+  StackPool pool(16 * 1024, /*guard_budget=*/64);
+  std::vector<Stack> stacks(200);
+  for (Stack& s : stacks) ASSERT_TRUE(pool.alloc(&s));
+  EXPECT_EQ(pool.guarded_count(), 64);
+  EXPECT_EQ(pool.canary_count(), 136);
+  int guarded = 0;
+  for (std::size_t i = 0; i < stacks.size(); i++) {
+    const Stack& s = stacks[i];
+    EXPECT_EQ(s.guarded, i < 64) << i;
+    guarded += s.guarded;
+    EXPECT_TRUE(StackPool::canary_intact(s)) << i;
+    EXPECT_EQ(s.size(), 16 * 1024u);
+    EXPECT_TRUE(page_aligned(s.lo));
+  }
+  EXPECT_EQ(guarded, 64);
+
+  // Corrupting any byte of the 32-byte canary is detected; rewriting it
+  // restores it. Bytes above the canary are the stack's own.
+  Stack& c = stacks[100];
+  ASSERT_FALSE(c.guarded);
+  c.lo[StackPool::kCanaryBytes] ^= 0x5a;
+  EXPECT_TRUE(StackPool::canary_intact(c));
+  for (std::size_t b : {std::size_t{0}, std::size_t{7}, std::size_t{8}, StackPool::kCanaryBytes - 1}) {
+    c.lo[b] ^= 0x01;
+    EXPECT_FALSE(StackPool::canary_intact(c)) << "byte " << b;
+    c.lo[b] ^= 0x01;
+    EXPECT_TRUE(StackPool::canary_intact(c)) << "byte " << b;
+  }
+  std::memset(c.lo, 0, StackPool::kCanaryBytes);
+  EXPECT_FALSE(StackPool::canary_intact(c));
+  StackPool::write_canary(c);
+  EXPECT_TRUE(StackPool::canary_intact(c));
+  // Other stacks' canaries are untouched (the canary depends on the address).
+  for (const Stack& s : stacks) EXPECT_TRUE(StackPool::canary_intact(s));
+}
+
+TEST(StackPool, CanaryIsAddressDependent) {
+  StackPool pool(16 * 1024, 0);
+  Stack a, b;
+  ASSERT_TRUE(pool.alloc(&a));
+  ASSERT_TRUE(pool.alloc(&b));
+  ASSERT_FALSE(a.guarded);
+  ASSERT_FALSE(b.guarded);
+  EXPECT_NE(std::memcmp(a.lo, b.lo, StackPool::kCanaryBytes), 0);
+  // A canary copied from another stack is not valid here.
+  std::memcpy(a.lo, b.lo, StackPool::kCanaryBytes);
+  EXPECT_FALSE(StackPool::canary_intact(a));
+}
+
+// Surprising behaviour (reported): the guard budget is honoured per slab of
+// 64 stacks, not per stack. StackPool::alloc decides guarded/unguarded when
+// it refills (guarded_ < guard_budget_), and a refill carves 64 stacks, so a
+// budget that is not a multiple of 64 is overshot by up to 63 guarded stacks
+// (stack.hpp: "the first `guard_budget` stacks ... get a PROT_NONE guard
+// page"). The default budget 65530/4 = 16382 becomes 16384.
+TEST(StackPool, DISABLED_GuardBudgetIsExact_BudgetRoundedUpToSlab) {
+  StackPool pool(16 * 1024, /*guard_budget=*/100);
+  std::vector<Stack> stacks(200);
+  for (Stack& s : stacks) ASSERT_TRUE(pool.alloc(&s));
+  EXPECT_EQ(pool.guarded_count(), 100);
+  EXPECT_EQ(pool.canary_count(), 100);
+}
+
+// stack.cpp's refill says "Carve from the top so the first stacks handed out
+// are the highest ones" — so an overflow of an early stack runs into a stack
+// that is not in use yet. Check the documented order.
+TEST(StackPool, DISABLED_FirstStacksHandedOutAreTheHighest_OrderReversed) {
+  StackPool pool(16 * 1024, 0);
+  Stack first, second;
+  ASSERT_TRUE(pool.alloc(&first));
+  ASSERT_TRUE(pool.alloc(&second));
+  EXPECT_GT(first.lo, second.lo);
+}
+
+// ---- overflow of a running goroutine ----
+
+volatile int g_stop_at = -1;
+
+__attribute__((noinline)) int recurse(int depth) {
+  volatile char frame[512];
+  frame[0] = static_cast<char>(depth);
+  if (depth == g_stop_at) return frame[0];
+  return recurse(depth + 1) + frame[0];
+}
+
+TEST_F(StackDeathTest, UnboundedRecursionReportsStackOverflow) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "under ASan, ASan reports stack overflows itself";
+#else
+  EXPECT_DEATH(
+      {
+        gmpkit::Config cfg;
+        cfg.procs = 1;
+        cfg.stack_size = 64 * 1024;
+        gmpkit::run(cfg, [] { recurse(0); });
+      },
+      "gmpkit: goroutine [0-9]+ stack overflow \\(stack size [0-9]+\\)");
+#endif
+}
+
+TEST_F(StackDeathTest, OverflowInAChildGoroutineNamesIt) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "under ASan, ASan reports stack overflows itself";
+#else
+  EXPECT_DEATH(
+      {
+        gmpkit::Config cfg;
+        cfg.procs = 2;
+        cfg.stack_size = 32 * 1024;
+        gmpkit::run(cfg, [] {
+          gmpkit::WaitGroup wg;
+          wg.add(1);
+          gmpkit::go([&] {
+            recurse(0);
+            wg.done();
+          });
+          wg.wait();
+        });
+      },
+      "gmpkit: goroutine [0-9]+ stack overflow \\(stack size 32768\\)");
+#endif
+}
+
+// The canary tier detects an overflow after the fact, at the next switch to
+// g0: here a goroutine on a canary stack clobbers its own canary and yields.
+TEST_F(StackDeathTest, ClobberedCanaryIsReportedAtNextSwitch) {
+  EXPECT_DEATH(
+      {
+        gmpkit::Config cfg;
+        cfg.procs = 1;
+        cfg.guarded_stacks = 0;  // every stack in the canary tier
+        gmpkit::run(cfg, [] {
+          gmpkit::core::G* g = gmpkit::core::getg();
+          if (g->stack.guarded) std::abort();
+          g->stack.lo[3] ^= 0x40;
+          gmpkit::yield();
+        });
+      },
+      "gmpkit: goroutine 1 stack overflow \\(stack size 262144\\)");
+}
+
+// Stacks of the right tier are handed to goroutines (SchedStats counters).
+TEST(Stacks, RuntimeCountsTiers) {
+  gmpkit::Config cfg;
+  cfg.procs = 1;
+  cfg.guarded_stacks = 64;
+  gmpkit::debug::SchedStats st;
+  gmpkit::run(cfg, [&] {
+    gmpkit::WaitGroup gate, wg;
+    gate.add(1);
+    wg.add(150);
+    for (int i = 0; i < 150; i++)
+      gmpkit::go([&] {
+        gate.wait();  // keep them all alive at once: 151 stacks
+        wg.done();
+      });
+    gate.done();
+    wg.wait();
+    st = gmpkit::debug::stats();
+  });
+  EXPECT_EQ(st.stacks_guarded, 64);
+  EXPECT_EQ(st.stacks_canary, 151 - 64);
+}
+
+}  // namespace

@@ -1,0 +1,244 @@
+// timer_test.cpp — sleep_for and the per-P timers behind it (time/timer.hpp):
+// durations honoured, wake order, zero/negative sleeps, many sleepers, and
+// checkdead's "timers pending means no deadlock" rule.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <limits>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gmpkit/gmpkit.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+gmpkit::Config procs(int n) {
+  gmpkit::Config cfg;
+  cfg.procs = n;
+  return cfg;
+}
+
+class SleepAtProcs : public testing::TestWithParam<int> {};
+
+TEST_P(SleepAtProcs, DurationIsHonoured) {
+  std::vector<Clock::duration> took;
+  gmpkit::run(procs(GetParam()), [&] {
+    for (auto d : {20ms, 1ms, 5ms}) {
+      auto t0 = Clock::now();
+      gmpkit::sleep_for(d);
+      took.push_back(Clock::now() - t0);
+    }
+  });
+  ASSERT_EQ(took.size(), 3u);
+  EXPECT_GE(took[0], 20ms);
+  EXPECT_GE(took[1], 1ms);
+  EXPECT_GE(took[2], 5ms);
+}
+
+TEST_P(SleepAtProcs, ManyShortSleepsAddUp) {
+  Clock::duration took{};
+  gmpkit::run(procs(GetParam()), [&] {
+    auto t0 = Clock::now();
+    for (int i = 0; i < 100; i++) gmpkit::sleep_for(100us);
+    took = Clock::now() - t0;
+  });
+  EXPECT_GE(took, 10ms);
+}
+
+// Sleepers of 1..50 ms (spawned in a shuffled order) wake in the order of
+// their durations. Timers that expire in the same scheduling round are made
+// runnable together (the last one readied runs first, as in Go, because
+// goready uses runnext), so an OS stall of the poller thread can reorder
+// neighbours; like Go's TestAfterQueuing, retry with a wider spacing before
+// declaring failure.
+TEST_P(SleepAtProcs, WakeOrderFollowsDurations) {
+  std::string log;
+  bool ok = false;
+  for (int spacing_ms : {1, 2, 5, 10}) {
+    std::vector<int> order;
+    std::vector<Clock::duration> slept(51);
+    gmpkit::run(procs(GetParam()), [&] {
+      std::vector<int> ks;
+      for (int k = 1; k <= 50; k++) ks.push_back(k);
+      std::shuffle(ks.begin(), ks.end(), std::mt19937(static_cast<unsigned>(spacing_ms)));
+      std::mutex mu;
+      gmpkit::WaitGroup wg;
+      wg.add(50);
+      auto start = Clock::now();
+      for (int k : ks) {
+        gmpkit::go([&, k] {
+          gmpkit::sleep_for(std::chrono::milliseconds(k * spacing_ms));
+          auto now = Clock::now();
+          {
+            std::lock_guard<std::mutex> g(mu);
+            order.push_back(k);
+            slept[static_cast<std::size_t>(k)] = now - start;
+          }
+          wg.done();
+        });
+      }
+      wg.wait();
+    });
+    ASSERT_EQ(order.size(), 50u);
+    for (int k = 1; k <= 50; k++)
+      EXPECT_GE(slept[static_cast<std::size_t>(k)], std::chrono::milliseconds(k * spacing_ms)) << "k=" << k;
+    if (std::is_sorted(order.begin(), order.end())) {
+      ok = true;
+      break;
+    }
+    log += "spacing " + std::to_string(spacing_ms) + " ms: order";
+    for (int k : order) log += " " + std::to_string(k);
+    log += "\n";
+  }
+  EXPECT_TRUE(ok) << log;
+  if (!log.empty()) std::printf("retried:\n%s", log.c_str());
+}
+
+// d <= 0 returns at once without yielding (Go: time.Sleep(0) is a no-op).
+TEST_P(SleepAtProcs, ZeroOrNegativeReturnsAtOnceWithoutYielding) {
+  gmpkit::Config cfg = procs(1);
+  cfg.time_slice = std::chrono::hours(1);  // no preemption request can interfere
+  std::atomic<bool> other_ran{false};
+  Clock::duration took{};
+  bool ran_before = true;
+  gmpkit::run(cfg, [&] {
+    gmpkit::go([&] { other_ran.store(true); });
+    auto t0 = Clock::now();
+    gmpkit::sleep_for(0ns);
+    gmpkit::sleep_for(-5ms);
+    gmpkit::sleep_for(std::chrono::nanoseconds::min());
+    gmpkit::sleep_for(-1h);
+    took = Clock::now() - t0;
+    ran_before = other_ran.load();
+    gmpkit::yield();
+  });
+  EXPECT_FALSE(ran_before) << "sleep_for(d <= 0) yielded to another goroutine";
+  EXPECT_TRUE(other_ran.load());
+  EXPECT_LT(took, 1s);
+}
+
+// 10k goroutines sleeping 0-5 ms at once all wake, each after its duration.
+TEST_P(SleepAtProcs, TenThousandSleepersAllWake) {
+  constexpr int kN = 10000;
+  std::atomic<int> woke{0}, early{0};
+  gmpkit::run(procs(GetParam()), [&] {
+    gmpkit::WaitGroup wg;
+    wg.add(kN);
+    std::mt19937 rng(12345);
+    for (int i = 0; i < kN; i++) {
+      auto d = std::chrono::microseconds(rng() % 5001);
+      gmpkit::go([&, d] {
+        auto t0 = Clock::now();
+        gmpkit::sleep_for(d);
+        if (Clock::now() - t0 < d) early.fetch_add(1);
+        woke.fetch_add(1);
+        wg.done();
+      });
+    }
+    wg.wait();
+  });
+  EXPECT_EQ(woke.load(), kN);
+  EXPECT_EQ(early.load(), 0);
+}
+
+// The same goroutine sleeps again and again, with other goroutines' timers
+// interleaved on every P (re-arming its own timer right after it fired).
+TEST_P(SleepAtProcs, RepeatedSleepsFromManyGoroutines) {
+  std::atomic<int> iterations{0};
+  gmpkit::run(procs(GetParam()), [&] {
+    gmpkit::WaitGroup wg;
+    wg.add(20);
+    for (int i = 0; i < 20; i++) {
+      gmpkit::go([&, i] {
+        for (int k = 0; k < 20; k++) {
+          gmpkit::sleep_for(std::chrono::microseconds(100 + 37 * ((i + k) % 10)));
+          iterations.fetch_add(1);
+        }
+        wg.done();
+      });
+    }
+    wg.wait();
+  });
+  EXPECT_EQ(iterations.load(), 400);
+}
+
+// checkdead: every goroutine but main is blocked forever-looking (on a
+// WaitGroup) and main sleeps. A pending timer means a goroutine will be
+// readied, so this is no deadlock.
+TEST_P(SleepAtProcs, NoDeadlockReportedWhileTimersPending) {
+  int finished = 0;
+  EXPECT_NO_THROW(gmpkit::run(procs(GetParam()), [&] {
+    gmpkit::WaitGroup release, done;
+    release.add(1);
+    done.add(3);
+    for (int i = 0; i < 3; i++) {
+      gmpkit::go([&] {
+        release.wait();
+        done.done();
+      });
+    }
+    auto t0 = Clock::now();
+    gmpkit::sleep_for(50ms);
+    EXPECT_GE(Clock::now() - t0, 50ms);
+    release.done();
+    done.wait();
+    finished = 1;
+  }));
+  EXPECT_EQ(finished, 1);
+}
+
+// The same with every goroutine (main included) sleeping: still no deadlock.
+TEST_P(SleepAtProcs, AllGoroutinesSleepingIsNoDeadlock) {
+  std::atomic<int> woke{0};
+  EXPECT_NO_THROW(gmpkit::run(procs(GetParam()), [&] {
+    gmpkit::WaitGroup wg;
+    wg.add(4);
+    for (int i = 0; i < 4; i++) {
+      gmpkit::go([&, i] {
+        gmpkit::sleep_for(std::chrono::milliseconds(10 + 10 * i));
+        woke.fetch_add(1);
+        wg.done();
+      });
+    }
+    gmpkit::sleep_for(30ms);
+    wg.wait();
+  }));
+  EXPECT_EQ(woke.load(), 4);
+}
+
+INSTANTIATE_TEST_SUITE_P(Procs, SleepAtProcs, testing::Values(1, 2, 4),
+                         [](const testing::TestParamInfo<int>& i) { return "procs" + std::to_string(i.param); });
+
+TEST(Sleep, OutsideRunThrowsUsageError) {
+  EXPECT_THROW(gmpkit::sleep_for(1ms), gmpkit::usage_error);
+  EXPECT_THROW(gmpkit::sleep_for(0ms), gmpkit::usage_error);
+}
+
+// A huge duration does not overflow into the past: the sleeper stays asleep
+// and is unwound at shutdown.
+TEST(Sleep, HugeDurationDoesNotWrapAround) {
+  std::atomic<bool> woke{false};
+  std::atomic<bool> unwound{false};
+  gmpkit::run(procs(2), [&] {
+    gmpkit::go([&] {
+      struct OnUnwind {
+        std::atomic<bool>& f;
+        ~OnUnwind() { f.store(true); }
+      } guard{unwound};
+      gmpkit::sleep_for(std::chrono::nanoseconds::max());
+      woke.store(true);
+    });
+    gmpkit::sleep_for(20ms);
+  });
+  EXPECT_FALSE(woke.load());
+  EXPECT_TRUE(unwound.load());
+}
+
+}  // namespace

@@ -1,0 +1,31 @@
+// gmpkit/config.hpp — runtime configuration (GOMAXPROCS and friends).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace gmpkit {
+
+struct Config {
+  // Number of Ps (GOMAXPROCS). 0 = $GMPKIT_PROCS if set, else the number of
+  // hardware threads.
+  int procs = 0;
+  // Address space reserved per goroutine stack (rounded up to whole pages,
+  // at least 16 KiB). Pages are committed on first touch.
+  std::size_t stack_size = 256 * 1024;
+  // A goroutine that has run this long is asked to yield (sysmon's
+  // preemption, Go's forcePreemptNS).
+  std::chrono::nanoseconds time_slice = std::chrono::milliseconds(10);
+  // Asynchronous (signal-based) preemption; honoured once it lands.
+  bool async_preempt = true;
+  // Upper bound on OS threads (Ms); exceeding it fails run() with
+  // gmpkit::thread_exhaustion_error (Go's "thread exhaustion").
+  int max_threads = 10000;
+  // How many stacks get a guard page (each costs two kernel mappings).
+  // -1 = automatic: a quarter of vm.max_map_count. Stacks beyond the budget
+  // are canary-checked instead (see README, "Stacks").
+  std::int64_t guarded_stacks = -1;
+};
+
+}  // namespace gmpkit

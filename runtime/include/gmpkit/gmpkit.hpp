@@ -1,0 +1,12 @@
+// gmpkit/gmpkit.hpp — the umbrella header.
+#pragma once
+
+#include "gmpkit/chan.hpp"
+#include "gmpkit/config.hpp"
+#include "gmpkit/debug.hpp"
+#include "gmpkit/error.hpp"
+#include "gmpkit/netpoll.hpp"
+#include "gmpkit/runtime.hpp"
+#include "gmpkit/select.hpp"
+#include "gmpkit/syscall.hpp"
+#include "gmpkit/waitgroup.hpp"

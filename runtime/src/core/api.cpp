@@ -1,0 +1,94 @@
+// core/api.cpp — the small public functions of gmpkit/runtime.hpp and
+// gmpkit/debug.hpp.
+#include <cinttypes>
+#include <cstdio>
+
+#include "core/sched.hpp"
+#include "gmpkit/debug.hpp"
+#include "gmpkit/runtime.hpp"
+#include "platform/clock.hpp"
+
+namespace gmpkit {
+
+using namespace core;
+
+namespace {
+G* require_g(const char* what) {
+  G* gp = getg();
+  if (gp == nullptr) throw usage_error(std::string("gmpkit: ") + what + " called outside a goroutine");
+  return gp;
+}
+}  // namespace
+
+void yield() {
+  require_g("yield()");
+  gosched();
+}
+
+void preempt_point() {
+  // Cheapest possible when nothing is asked: one TLS read, two loads.
+  preempt_check();
+}
+
+int gomaxprocs() {
+  if (sched == nullptr) throw usage_error("gmpkit: gomaxprocs() called with no runtime running");
+  return sched->gomaxprocs;
+}
+
+std::int64_t num_goroutine() {
+  if (sched == nullptr) return 0;
+  std::int64_t n = 0;
+  for (P* pp : sched->allp)  // relaxed: a racy sum, as Go's gcount
+    n += pp->ngcreated.load(rt::relaxed) - pp->ngexited.load(rt::relaxed);
+  return n < 1 ? 1 : n;
+}
+
+std::int64_t goroutine_id() { return require_g("goroutine_id()")->goid; }
+
+bool in_goroutine() noexcept { return getg() != nullptr; }
+
+namespace debug {
+
+std::vector<GoroutineInfo> goroutines() GMPKIT_NO_TSA {
+  std::vector<GoroutineInfo> out;
+  if (sched == nullptr) return out;
+  std::int64_t now = rt::nanotime();
+  rt::LockGuard g(sched->allglock);
+  for (G* gp : sched->allgs) {
+    GStatus st = gp->status();
+    if (st == GStatus::dead || st == GStatus::idle) continue;
+    GoroutineInfo info;
+    info.id = gp->goid;
+    info.status = gstatus_name(st);
+    bool waiting = st == GStatus::waiting;
+    info.wait_reason = waiting ? wait_reason_string(gp->waitreason) : "";
+    info.wait_ns = waiting && gp->waitsince ? now - gp->waitsince : 0;
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+SchedStats stats() {
+  SchedStats s;
+  if (sched == nullptr) return s;
+  for (P* pp : sched->allp) s.goroutines_created += pp->ngcreated.load(rt::relaxed);  // relaxed: statistics
+  s.threads = sched->nthreads.load(rt::relaxed);  // relaxed: statistics (same below)
+  s.steals = sched->nsteals.load(rt::relaxed);
+  s.runqputslow = sched->nputslow.load(rt::relaxed);
+  s.stacks_guarded = sched->stacks.guarded_count();
+  s.stacks_canary = sched->stacks.canary_count();
+  s.preempt_requests = sched->npreemptreq.load(rt::relaxed);
+  return s;
+}
+
+void dump_goroutines(std::ostream& os) {
+  for (const GoroutineInfo& g : goroutines()) {
+    os << "goroutine " << g.id << " [" << (g.wait_reason.empty() ? g.status : g.wait_reason);
+    std::int64_t minutes = g.wait_ns / 60000000000LL;
+    if (minutes >= 1) os << ", " << minutes << (minutes == 1 ? " minute" : " minutes");
+    os << "]:\n";
+  }
+}
+
+}  // namespace debug
+}  // namespace gmpkit

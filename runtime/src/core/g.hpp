@@ -1,0 +1,128 @@
+// core/g.hpp — the goroutine (Go's g in runtime2.go).
+//
+// A G is a stackful coroutine: its saved registers (sched), its own mmap'd
+// stack, its status word, and the links that put it on exactly one queue at
+// a time (schedlink: a run queue, the global runq, a free list or a wait
+// list). G structs are never freed during a run(): dead Gs keep their stack
+// and go back to the per-P / global free lists (gfput/gfget), as in Go.
+#pragma once
+
+#include <cstdint>
+
+#include "core/context.hpp"
+#include "core/gstatus.hpp"
+#include "core/stack.hpp"
+#include "gmpkit/detail/entry.hpp"
+#include "platform/atomic.hpp"
+#include "time/timer.hpp"
+
+namespace gmpkit::core {
+
+struct M;
+struct P;
+
+// One recorded status change (the G's "last 16 transitions").
+struct GTransition {
+  GStatus from, to;
+  std::int32_t m;    // M id that made it (-1: none)
+  std::int64_t when; // nanotime
+};
+
+// A goroutine waiting on a runtime semaphore (Go's sudog, as sema.go uses it).
+struct SemaWaiter {
+  void* addr = nullptr;
+  struct G* next = nullptr;
+  std::uint32_t ticket = 0;  // 1: the semaphore was handed off to us
+};
+
+struct G {
+  Context sched;  // saved registers while not running (Go: gobuf)
+  Stack stack;
+  std::int64_t goid = 0;
+  rt::Atomic<std::uint32_t> atomicstatus{static_cast<std::uint32_t>(GStatus::idle)};
+  M* m = nullptr;          // current M while running or in a syscall
+  G* schedlink = nullptr;  // the one queue/list this G is on
+  G* alllink = nullptr;    // allgs (never unlinked)
+
+  // The goroutine body, moved into the top of the stack by newproc.
+  const detail::EntryOps* entry_ops = nullptr;
+  void* entry_obj = nullptr;
+  bool started = false;    // has entered its body (so has frames to unwind)
+
+  WaitReason waitreason = WaitReason::zero;
+  std::int64_t waitsince = 0;
+  bool unwinding = false;  // shutdown: resume only to throw forced_unwind
+
+  SemaWaiter sema;
+  time::Timer timer;  // the G's own timer (sleep_for)
+
+  // Sanitizer fiber state (unused in plain builds).
+  void* asan_fake_stack = nullptr;
+  void* tsan_fiber = nullptr;
+
+  // Last 16 transitions, for fatal-error reports (checked builds).
+  static constexpr unsigned kHistory = 16;
+  GTransition history[kHistory]{};
+  std::uint32_t history_n = 0;
+
+  GStatus status() const noexcept {
+    // acquire: a reader that sees a status also sees what its writer did before.
+    return static_cast<GStatus>(atomicstatus.load(rt::acquire));
+  }
+};
+
+// The one function that changes a G's status (Go's casgstatus). Aborts with
+// the G's id and recent transitions if the G is not in `from`, or (checked
+// builds) if from -> to is not in the table.
+void casgstatus(G* gp, GStatus from, GStatus to);
+
+// Fatal runtime error about gp: prints msg, the G's id, status and its last
+// transitions, then aborts. Never returns.
+[[noreturn]] void throw_g(const char* msg, const G* gp);
+// Fatal runtime error (Go's throw). Never returns.
+[[noreturn]] void fatal(const char* msg);
+
+// A FIFO of Gs linked through schedlink (Go's gQueue).
+struct GQueue {
+  G* head = nullptr;
+  G* tail = nullptr;
+  bool empty() const noexcept { return head == nullptr; }
+  void push_back(G* gp) noexcept {
+    gp->schedlink = nullptr;
+    if (tail) tail->schedlink = gp; else head = gp;
+    tail = gp;
+  }
+  void push_front(G* gp) noexcept {
+    gp->schedlink = head;
+    head = gp;
+    if (!tail) tail = gp;
+  }
+  void push_back_all(GQueue q) noexcept {
+    if (q.empty()) return;
+    if (tail) tail->schedlink = q.head; else head = q.head;
+    tail = q.tail;
+  }
+  G* pop() noexcept {
+    G* gp = head;
+    if (gp) {
+      head = gp->schedlink;
+      if (!head) tail = nullptr;
+      gp->schedlink = nullptr;
+    }
+    return gp;
+  }
+};
+
+// A LIFO of Gs linked through schedlink (Go's gList).
+struct GList {
+  G* head = nullptr;
+  bool empty() const noexcept { return head == nullptr; }
+  void push(G* gp) noexcept { gp->schedlink = head; head = gp; }
+  G* pop() noexcept {
+    G* gp = head;
+    if (gp) { head = gp->schedlink; gp->schedlink = nullptr; }
+    return gp;
+  }
+};
+
+}  // namespace gmpkit::core

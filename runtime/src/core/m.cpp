@@ -1,0 +1,246 @@
+// core/m.cpp — M management: thread start, idle Ms, spinning, wakep,
+// startm/stopm/handoffp and checkdead (Go's proc.go functions of the same
+// names).
+#include <cinttypes>
+#include <cstdio>
+#include <sstream>
+#include <string>
+
+#include "core/sched.hpp"
+#include "gmpkit/debug.hpp"
+#include "gmpkit/error.hpp"
+#include "platform/signal.hpp"
+
+#if GMPKIT_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+namespace gmpkit::core {
+
+namespace {
+constexpr std::size_t kG0StackSize = 512 * 1024;
+
+void mstart_thunk(void* arg) { mstart(static_cast<M*>(arg)); }
+}  // namespace
+
+void mstart(M* mp) {
+  setm(mp);
+  mp->sigstack = rt::signal_stack_enable();
+  rt::thread_stack_bounds(&mp->g0_stack_lo, &mp->g0_stack_size);
+#if GMPKIT_TSAN
+  mp->g0.tsan_fiber = __tsan_get_current_fiber();
+#endif
+  if (mp->nextp) {
+    acquirep(mp, mp->nextp);
+    mp->nextp = nullptr;
+  }
+  schedule_loop(mp);
+  // The runtime is exiting. Leave our P (if any) where it is: shutdown runs
+  // with the world stopped and reclaims everything.
+  rt::signal_stack_disable(mp->sigstack);
+  mp->sigstack = nullptr;
+  setm(nullptr);
+  mp->exited.store(true, rt::release);  // release: everything this M did is visible to run()'s joiner
+}
+
+M* allocm(P* pp, bool spinning) {
+  M* mp = new M;
+  mp->nextp = pp;
+  mp->spinning = spinning;
+  mp->rand.state = rt::random_seed();
+  mp->g0.goid = 0;
+  mp->g0.atomicstatus.store(static_cast<std::uint32_t>(GStatus::running), rt::relaxed);  // relaxed: not shared yet
+  // Publish on allm (lock-free push; readers walk it with acquire loads).
+  M* head = sched->allm.load(rt::relaxed);  // relaxed: the CAS below validates it
+  do {
+    mp->alllink = head;
+  } while (!sched->allm.cas(head, mp, rt::release) && ((head = sched->allm.load(rt::relaxed)), true));  // release: publish mp's fields
+  return mp;
+}
+
+// newm: a new M (OS thread) that starts with pp, or spinning. Checks the
+// thread limit first (Go's checkmcount: "thread exhaustion").
+void newm(P* pp, bool spinning) {
+  std::int64_t id;
+  bool over = false;
+  {
+    rt::LockGuard g(sched->lock);
+    id = sched->mnext;
+    if (id + 1 > sched->maxmcount) {
+      over = true;
+    } else {
+      sched->mnext++;
+    }
+  }
+  if (!over) {
+    M* mp = allocm(pp, spinning);
+    mp->id = id;
+    sched->nthreads.fetch_add(1, rt::relaxed);  // relaxed: statistics
+    if (rt::thread_create(&mp->thread, mstart_thunk, mp, kG0StackSize)) return;
+    // The OS refused: treat like the limit (Go: "failed to create new OS thread").
+    mp->exited.store(true, rt::release);  // release: nothing to join
+    mp->thread.handle = 0;
+  }
+  // Give the P back (and the spinning count) before reporting.
+  {
+    rt::LockGuard g(sched->lock);
+    if (pp) pidleput(pp);
+  }
+  if (spinning) sched->nmspinning.fetch_sub(1, rt::seq_cst);  // seq_cst: pairs with wakep's CAS
+  char msg[160];
+  std::snprintf(msg, sizeof msg,
+                over ? "runtime: program exceeds %d-thread limit: thread exhaustion"
+                     : "runtime: failed to create new OS thread (have %d): thread exhaustion",
+                sched->maxmcount);
+  record_panic(std::make_exception_ptr(thread_exhaustion_error(msg)));
+  begin_shutdown();
+}
+
+// startm: schedule some M to run pp (an idle P if pp is nullptr), creating
+// an M if none is idle. spinning: the caller incremented nmspinning and the
+// new M inherits it.
+void startm(P* pp, bool spinning) GMPKIT_NO_TSA {
+  sched->lock.lock();
+  if (sched->exiting.load(rt::relaxed)) {  // relaxed: exiting is set under sched.lock
+    if (pp) pidleput(pp);
+    sched->lock.unlock();
+    if (spinning) sched->nmspinning.fetch_sub(1, rt::seq_cst);  // seq_cst: pairs with wakep's CAS
+    return;
+  }
+  if (pp == nullptr) {
+    pp = pidleget();
+    if (pp == nullptr) {
+      sched->lock.unlock();
+      if (spinning) {
+        if (sched->nmspinning.fetch_sub(1, rt::seq_cst) - 1 < 0) fatal("startm: negative nmspinning");  // seq_cst: as above
+      }
+      return;
+    }
+  }
+  M* nmp = mget();
+  if (nmp == nullptr) {
+    sched->lock.unlock();
+    newm(pp, spinning);
+    return;
+  }
+  sched->lock.unlock();
+  if (nmp->spinning) fatal("startm: m is spinning");
+  if (nmp->nextp) fatal("startm: m has p");
+  if (spinning && !pp->runq.empty()) fatal("startm: p has runnable gs");
+  nmp->spinning = spinning;
+  nmp->nextp = pp;
+  nmp->park.wakeup();
+}
+
+// stopm: park this M (no P) until startm hands it one. Returns false if it
+// was woken because the runtime is exiting.
+bool stopm(M* mp) GMPKIT_NO_TSA {
+  if (mp->p) fatal("stopm holding p");
+  if (mp->spinning) fatal("stopm spinning");
+  bool dead;
+  {
+    rt::LockGuard g(sched->lock);
+    if (sched->exiting.load(rt::relaxed)) return false;  // relaxed: set under sched.lock
+    dead = mput(mp);
+  }
+  if (dead) report_deadlock();
+  mp->blocked = true;
+  mp->park.sleep();
+  mp->park.clear();
+  mp->blocked = false;
+  if (mp->nextp == nullptr) {
+    if (!sched->exiting.load(rt::acquire)) fatal("stopm: woken without a P");  // acquire: pairs with begin_shutdown
+    return false;
+  }
+  acquirep(mp, mp->nextp);
+  mp->nextp = nullptr;
+  return true;
+}
+
+// wakep: try to add one more spinning M if there is an idle P and nobody
+// is spinning already (being conservative about spinning Ms).
+void wakep() {
+  if (sched->npidle.load(rt::seq_cst) == 0) return;  // seq_cst: the producer side of the spinning dance
+  if (sched->nmspinning.load(rt::seq_cst) != 0 || !sched->nmspinning.cas(0, 1, rt::seq_cst)) return;  // seq_cst: as above
+  startm(nullptr, true);
+}
+
+void resetspinning(M* mp) {
+  if (!mp->spinning) fatal("resetspinning: not a spinning m");
+  mp->spinning = false;
+  if (sched->nmspinning.fetch_sub(1, rt::seq_cst) - 1 < 0) fatal("resetspinning: negative nmspinning");  // seq_cst: dance
+  // The M wakeup policy is deliberately conservative: the spinner that found
+  // work wakes the next one.
+  wakep();
+}
+
+// handoffp: hand off pp from a syscall or a locked M (Go's handoffp).
+void handoffp(P* pp) GMPKIT_NO_TSA {
+  // Local work, or global work: start an M straight away.
+  if (!pp->runq.empty() || sched->runq.size() != 0) {
+    startm(pp, false);
+    return;
+  }
+  // No local work: if nobody is spinning or idle, our help is needed.
+  if (sched->nmspinning.load(rt::seq_cst) + sched->npidle.load(rt::seq_cst) == 0 &&
+      sched->nmspinning.cas(0, 1, rt::seq_cst)) {  // seq_cst: spinning dance
+    startm(pp, true);
+    return;
+  }
+  sched->lock.lock();
+  if (sched->runq.size() != 0) {
+    sched->lock.unlock();
+    startm(pp, false);
+    return;
+  }
+  // The last running P and nobody polling: someone must watch the timers.
+  if (sched->npidle.load(rt::seq_cst) == sched->gomaxprocs - 1 && sched->lastpoll.load(rt::acquire) != 0) {  // acquire: pairs with the poller
+    sched->lock.unlock();
+    startm(pp, false);
+    return;
+  }
+  std::int64_t when = time::nobarrierWakeTime(pp->timers);
+  pidleput(pp);
+  sched->lock.unlock();
+  if (when != 0) wakeNetPoller(when);
+}
+
+bool mput(M* mp) {
+  mp->schedlink = sched->midle;
+  sched->midle = mp;
+  sched->nmidle++;
+  return checkdead();
+}
+
+M* mget() {
+  M* mp = sched->midle;
+  if (mp) {
+    sched->midle = mp->schedlink;
+    mp->schedlink = nullptr;
+    sched->nmidle--;
+  }
+  return mp;
+}
+
+// checkdead: called when an M goes idle. If no M is running (all idle, none
+// polling, none in a syscall) and no P has a timer, no goroutine can ever be
+// made runnable again: a deadlock.
+bool checkdead() {
+  if (sched->exiting.load(rt::relaxed)) return false;  // relaxed: set under sched.lock, which we hold
+  std::int64_t run = sched->mnext - sched->nmidle - sched->nmidlelocked - sched->nmsys;
+  if (run > 0) return false;
+  if (run < 0) fatal("checkdead: inconsistent counts");
+  for (P* pp : sched->allp)
+    if (pp->timers.numTimers.load(rt::acquire) > 0) return false;  // acquire: pairs with addtimer
+  return true;
+}
+
+void report_deadlock() {
+  std::ostringstream os;
+  os << "all goroutines are asleep - deadlock!\n\n";
+  debug::dump_goroutines(os);
+  record_panic(std::make_exception_ptr(deadlock_error(os.str())));
+  begin_shutdown();
+}
+
+}  // namespace gmpkit::core

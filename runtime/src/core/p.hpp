@@ -1,0 +1,61 @@
+// core/p.hpp — the processor (Go's p in runtime2.go): the right to run Go
+// code. gomaxprocs Ps exist; an M must hold one to run a G.
+//
+// Invariants: a P in `running` is held by exactly one M (pp->m) and that M's
+// m->p == pp; a P in `idle` is on sched.pidle (and its bit is set in
+// sched.idlepMask); `gcstop` only while the world is stopped.
+#pragma once
+
+#include <cstdint>
+
+#include "core/g.hpp"
+#include "core/runq.hpp"
+#include "platform/atomic.hpp"
+#include "time/timer.hpp"
+
+namespace gmpkit::core {
+
+struct M;
+
+enum class PStatus : std::uint32_t { idle = 0, running = 1, syscall = 2, gcstop = 3, dead = 4 };
+const char* pstatus_name(PStatus s) noexcept;
+
+struct alignas(64) P {
+  std::int32_t id = 0;
+  rt::Atomic<std::uint32_t> status{static_cast<std::uint32_t>(PStatus::idle)};
+  P* link = nullptr;  // sched.pidle list
+  // schedtick: incremented by execute on every new time slice (read by
+  // sysmon without the owner's cooperation, hence atomic).
+  rt::Atomic<std::uint32_t> schedtick{0};
+  rt::Atomic<std::uint32_t> syscalltick{0};
+  M* m = nullptr;  // back-link to the M holding it
+  // Preemption request for whatever G runs on this P (Go's pp.preempt):
+  // set by sysmon (time slice used up) and by shutdown; checked by the G at
+  // preempt_point() and runtime calls; cleared when a new G starts.
+  rt::Atomic<bool> preempt{false};
+
+  LocalRunQueue runq;
+
+  // Per-P free G cache (Go's p.gFree). Owner only.
+  GList gFree;
+  std::int32_t gFreeCount = 0;
+  // Goroutine id cache (Go's goidcache): ids are taken from sched.goidgen
+  // in batches of 16 so newproc does not contend on one counter.
+  std::int64_t goidcache = 0, goidcacheend = 0;
+
+  time::TimerHeap timers;
+
+  // Per-P counters, written by the owner only, summed by readers.
+  rt::Atomic<std::int64_t> ngcreated{0}, ngexited{0};
+
+  // sysmon's view (Go's sysmontick), touched only by sysmon.
+  std::uint32_t sysmon_schedtick = 0;
+  std::int64_t sysmon_schedwhen = 0;
+  std::uint32_t sysmon_syscalltick = 0;
+  std::int64_t sysmon_syscallwhen = 0;
+
+  PStatus pstatus() const noexcept { return static_cast<PStatus>(status.load(rt::acquire)); }  // acquire: see the owner's writes
+  void set_status(PStatus s) noexcept { status.store(static_cast<std::uint32_t>(s), rt::release); }  // release: publish prior writes
+};
+
+}  // namespace gmpkit::core

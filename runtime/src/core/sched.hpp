@@ -1,0 +1,204 @@
+// core/sched.hpp — the scheduler's global state (Go's schedt) and the
+// internal API of the core. Read this first.
+//
+// Design (proc.go's, in C++):
+//   G — goroutine, M — OS thread, P — processor (gomaxprocs of them).
+//   An M runs Gs only while it holds a P. Each P has a local run queue
+//   (256-slot ring + runnext); the global run queue, the idle-P list and the
+//   idle-M list live here under sched.lock.
+//
+//   Spinning. An M with a P and nothing to run "spins": it steals from other
+//   Ps. At most half of the busy Ps' worth of Ms spin (2*nmspinning <
+//   gomaxprocs - npidle). When work is made ready (newproc, goready) and
+//   there is an idle P but no spinning M, wakep() starts one. A spinning M
+//   that finds work calls resetspinning(), which wakes another spinner if
+//   needed, so parallelism ramps up one M at a time without thundering
+//   herds. A spinning M that gives up performs the "delicate dance":
+//   decrement nmspinning, full barrier, re-check every runq and every
+//   timer heap. Any producer does "publish work, full barrier, check
+//   nmspinning", so one of the two always sees the other: no lost wakeups.
+//
+//   Timers are per P; an M with nothing to do becomes the poller (takes
+//   sched.lastpoll) and sleeps in netpoll until the earliest timer;
+//   wakeNetPoller interrupts it when an earlier timer is added.
+//
+// Lock order: sched.lock > P timers lock > sched.gFree.lock > allglock >
+// StackPool lock. rt::Mutex is a futex lock; none is held across a switch
+// to a G.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <vector>
+
+#include "core/g.hpp"
+#include "core/m.hpp"
+#include "core/p.hpp"
+#include "core/stack.hpp"
+#include "gmpkit/config.hpp"
+#include "platform/annotations.hpp"
+#include "platform/atomic.hpp"
+#include "platform/mutex.hpp"
+
+namespace gmpkit::core {
+
+// Go's randomOrder: enumerate [0, count) starting anywhere, stepping by a
+// random increment coprime with count, so every P is visited once.
+struct RandomOrder {
+  std::uint32_t count = 0;
+  std::vector<std::uint32_t> coprimes;
+  void reset(std::uint32_t n);
+};
+
+struct Sched {
+  Config cfg;
+
+  rt::Mutex lock;  // guards everything marked GUARDED_BY(lock)
+
+  // Ms.
+  M* midle GMPKIT_GUARDED_BY(lock) = nullptr;
+  std::int32_t nmidle GMPKIT_GUARDED_BY(lock) = 0;
+  std::int32_t nmidlelocked GMPKIT_GUARDED_BY(lock) = 0;
+  std::int64_t mnext GMPKIT_GUARDED_BY(lock) = 0;  // number of Ms created, next M id
+  std::int32_t maxmcount = 10000;
+  std::int32_t nmsys GMPKIT_GUARDED_BY(lock) = 0;  // system Ms (sysmon), not counted for deadlock
+  rt::Atomic<M*> allm{nullptr};
+  M* m0 = nullptr;
+
+  // Ps.
+  P* pidle GMPKIT_GUARDED_BY(lock) = nullptr;
+  rt::Atomic<std::int32_t> npidle{0};
+  rt::Atomic<std::int32_t> nmspinning{0};
+  std::vector<P*> allp;  // fixed between procresizes (world stopped)
+  std::int32_t gomaxprocs = 0;
+  std::vector<rt::Atomic<std::uint32_t>> idlepMask;  // bit per P: on the idle list
+  RandomOrder stealOrder;
+
+  // Global run queue.
+  GlobalRunQueue runq GMPKIT_GUARDED_BY(lock);
+
+  // Global free G cache (Go's sched.gFree).
+  struct {
+    rt::Mutex lock;
+    GList list;
+    rt::Atomic<std::int32_t> n{0};  // written under gFree.lock, read racily as a hint
+  } gFree;
+
+  // All Gs ever made this run (never shrinks): for dumps and shutdown.
+  rt::Mutex allglock;
+  std::vector<G*> allgs GMPKIT_GUARDED_BY(allglock);
+  G* main_g = nullptr;
+
+  rt::Atomic<std::int64_t> goidgen{0};
+
+  // Poller (netpoll) coordination, Go's sched.lastpoll / sched.pollUntil.
+  // lastpoll == 0 means some M is blocked in netpoll right now.
+  rt::Atomic<std::int64_t> lastpoll{0};
+  rt::Atomic<std::int64_t> pollUntil{0};
+
+  // Shutdown.
+  rt::Atomic<bool> exiting{false};
+  std::exception_ptr panic GMPKIT_GUARDED_BY(lock);
+  std::int64_t exiting_since = 0;
+
+  StackPool stacks;
+
+  // sysmon.
+  M* sysmon_m = nullptr;
+  rt::Note sysmon_note;  // woken at shutdown
+
+  // Counters (relaxed: statistics only).
+  rt::Atomic<std::int64_t> nsteals{0}, nputslow{0}, npreemptreq{0}, npreempted{0}, nthreads{0};
+  rt::Atomic<std::int64_t> nsyscalls{0}, nsyscallslow{0}, nhandoffs{0};
+
+  explicit Sched(const Config& c, std::size_t stack_size);
+};
+
+// The current run's scheduler (nullptr outside run()).
+extern Sched* sched;
+
+// Thread-local current M. Never cached across a switch: a G may resume on a
+// different thread, so these are out-of-line reads.
+M* getm() noexcept;
+void setm(M* mp) noexcept;
+// The running G, or nullptr on g0 / outside the runtime.
+G* getg() noexcept;
+
+// ---- proc.cpp: G lifecycle ----
+void newproc(const detail::EntryOps& ops, void* fn);  // go()
+[[noreturn]] void goexit1();                          // the G is done
+void begin_shutdown();                                // main returned / a G threw
+void record_panic(std::exception_ptr e);
+G* malg();                                            // new G with a stack
+
+// ---- schedule.cpp ----
+void schedule_loop(M* mp);  // g0's loop; returns when the runtime exits
+void execute(M* mp, G* gp, bool inheritTime);  // run gp on mp until it mcalls
+void runqput(P* pp, G* gp, bool next);
+G* runqget(P* pp, bool* inheritTime);
+
+// ---- m.cpp: M management ----
+void mstart(M* mp);   // the body of every M's thread
+M* allocm(P* pp, bool spinning);
+void newm(P* pp, bool spinning);
+void startm(P* pp, bool spinning);
+bool stopm(M* mp);    // false: the runtime is exiting (no P acquired)
+void wakep();
+void handoffp(P* pp);
+void resetspinning(M* mp);
+bool mput(M* mp) GMPKIT_REQUIRES(sched->lock);  // true: checkdead found a deadlock
+M* mget() GMPKIT_REQUIRES(sched->lock);
+bool checkdead() GMPKIT_REQUIRES(sched->lock);
+void report_deadlock();  // sched->lock not held
+
+// ---- p.cpp: P management ----
+void procresize(std::int32_t nprocs);  // world stopped (or at start)
+void acquirep(M* mp, P* pp);
+P* releasep(M* mp);
+void pidleput(P* pp) GMPKIT_REQUIRES(sched->lock);
+P* pidleget() GMPKIT_REQUIRES(sched->lock);
+void gfput(P* pp, G* gp);
+G* gfget(P* pp);
+
+// ---- sync/park.cpp: switching ----
+// Switch to g0 and run fn(m, g) there (Go's mcall). Returns when the G is
+// resumed; throws forced_unwind if it is resumed only to be unwound.
+void mcall(G* (*fn)(M*, G*));
+[[noreturn]] void mcall_exit(G* (*fn)(M*, G*));  // goexit: never resumed
+void dropg(M* mp);
+void gogo(M* mp, G* gp);  // g0 -> gp
+void gopark(bool (*unlockf)(G*, void*), void* lock, WaitReason reason);
+void goparkunlock(rt::Mutex* lock, WaitReason reason);
+void goready(G* gp);
+void gosched();         // yield
+void gopreempt();       // cooperative preemption (Go's gopreempt_m)
+
+// ---- sysmon/syscall.cpp ----
+void entersyscall();
+void entersyscallblock();
+void exitsyscall();
+
+// ---- sysmon ----
+void sysmon_start();
+void sysmon_stop();
+// Cooperative preemption point: yields if this G's P was asked to.
+void preempt_check();
+
+// ---- netpoll ----
+bool netpollinited() noexcept;
+void netpollinit();
+void netpollclose();
+GQueue netpoll(std::int64_t delay_ns);  // delay < 0: block; 0: poll
+void netpollBreak();
+void wakeNetPoller(std::int64_t when);
+void injectglist(GQueue* q);
+// Gs parked in wait_readable/wait_writable (Go's netpollWaiters).
+extern rt::Atomic<std::uint32_t> netpollWaiters;
+// netpoll.cpp -> fd_wait.cpp: an fd registered with data `pd` is ready
+// for mode 'r', 'w' or 'r'+'w'; adds the woken Gs to *toRun.
+void netpollready(GQueue* toRun, void* pd, int mode);
+// fd_wait.cpp: register fd's poll descriptor (EPOLLET, in+out) for a wait.
+bool netpollopen(int fd, void* pd);
+void netpoll_free_descs();
+
+}  // namespace gmpkit::core

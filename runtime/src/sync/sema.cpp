@@ -1,0 +1,125 @@
+#include "sync/sema.hpp"
+
+#include "core/sched.hpp"
+#include "gmpkit/error.hpp"
+
+namespace gmpkit::sync {
+
+using core::G;
+
+namespace {
+
+struct alignas(64) SemaRoot {
+  rt::Mutex lock;
+  G* head GMPKIT_GUARDED_BY(lock) = nullptr;
+  G* tail GMPKIT_GUARDED_BY(lock) = nullptr;
+  rt::Atomic<std::uint32_t> nwait{0};
+};
+
+constexpr std::size_t kSemTabSize = 251;
+SemaRoot g_semtable[kSemTabSize];
+
+SemaRoot& semroot(const void* addr) {
+  return g_semtable[(reinterpret_cast<std::uintptr_t>(addr) >> 3) % kSemTabSize];
+}
+
+bool cansemacquire(std::uint32_t* addr) {
+  rt::AtomicRef<std::uint32_t> a(*addr);
+  for (;;) {
+    std::uint32_t v = a.load(rt::acquire);  // acquire: a successful acquire sees the releaser's writes
+    if (v == 0) return false;
+    if (a.cas(v, v - 1, rt::acq_rel)) return true;  // acq_rel: as above
+  }
+}
+
+void enqueue(SemaRoot& root, G* gp) GMPKIT_REQUIRES(root.lock) {
+  gp->sema.next = nullptr;
+  if (root.tail) root.tail->sema.next = gp; else root.head = gp;
+  root.tail = gp;
+}
+
+// Removes and returns the first waiter on addr (nullptr if none).
+G* dequeue(SemaRoot& root, const void* addr) GMPKIT_REQUIRES(root.lock) {
+  G* prev = nullptr;
+  for (G* gp = root.head; gp; prev = gp, gp = gp->sema.next) {
+    if (gp->sema.addr != addr) continue;
+    if (prev) prev->sema.next = gp->sema.next; else root.head = gp->sema.next;
+    if (root.tail == gp) root.tail = prev;
+    gp->sema.next = nullptr;
+    return gp;
+  }
+  return nullptr;
+}
+
+// Removes gp itself if still queued (forced unwind at shutdown).
+bool remove(SemaRoot& root, G* target) GMPKIT_REQUIRES(root.lock) {
+  G* prev = nullptr;
+  for (G* gp = root.head; gp; prev = gp, gp = gp->sema.next) {
+    if (gp != target) continue;
+    if (prev) prev->sema.next = gp->sema.next; else root.head = gp->sema.next;
+    if (root.tail == gp) root.tail = prev;
+    gp->sema.next = nullptr;
+    return true;
+  }
+  return false;
+}
+
+bool unlock_root(G*, void* lock) GMPKIT_NO_TSA {
+  static_cast<rt::Mutex*>(lock)->unlock();
+  return true;
+}
+
+}  // namespace
+
+void semacquire(std::uint32_t* addr, core::WaitReason reason) GMPKIT_NO_TSA {
+  if (cansemacquire(addr)) return;
+  G* gp = core::getg();
+  if (gp == nullptr) throw usage_error("gmpkit: blocking call outside a goroutine");
+  SemaRoot& root = semroot(addr);
+  gp->sema.addr = addr;
+  gp->sema.ticket = 0;
+  for (;;) {
+    root.lock.lock();
+    // Add ourselves to nwait to disable the "easy case" in semrelease.
+    root.nwait.fetch_add(1, rt::seq_cst);  // seq_cst: Dekker with semrelease's add-then-check
+    if (cansemacquire(addr)) {
+      root.nwait.fetch_sub(1, rt::seq_cst);
+      root.lock.unlock();
+      break;
+    }
+    enqueue(root, gp);
+    try {
+      core::gopark(unlock_root, &root.lock, reason);
+    } catch (const forced_unwind&) {
+      rt::LockGuard g(root.lock);
+      if (remove(root, gp)) root.nwait.fetch_sub(1, rt::seq_cst);
+      throw;
+    }
+    if (gp->sema.ticket != 0 || cansemacquire(addr)) break;
+  }
+  gp->sema.addr = nullptr;
+}
+
+void semrelease(std::uint32_t* addr, bool handoff) GMPKIT_NO_TSA {
+  SemaRoot& root = semroot(addr);
+  rt::AtomicRef<std::uint32_t>(*addr).fetch_add(1, rt::seq_cst);  // seq_cst: Dekker with semacquire's nwait
+  if (root.nwait.load(rt::seq_cst) == 0) return;  // easy case: nobody to wake
+  G* gp;
+  {
+    rt::LockGuard g(root.lock);
+    if (root.nwait.load(rt::relaxed) == 0) return;  // relaxed: under the lock; someone else woke it
+    gp = dequeue(root, addr);
+    if (gp) root.nwait.fetch_sub(1, rt::seq_cst);
+  }
+  if (gp == nullptr) return;
+  bool handed = handoff && cansemacquire(addr);
+  if (handed) gp->sema.ticket = 1;
+  core::goready(gp);  // gp may run (and clear its ticket) from here on
+  if (handed) {
+    // Direct handoff: let the waiter run now, in our time slice's place.
+    core::M* mp = core::getm();
+    if (mp && mp->curg && mp->locks == 0) core::gosched();
+  }
+}
+
+}  // namespace gmpkit::sync

@@ -1,0 +1,175 @@
+// sysmon/sysmon.cpp — the system monitor (Go's sysmon): a dedicated M
+// without a P that watches the scheduler.
+//
+// Each round (sleep 20 µs, doubling after 50 idle rounds up to 10 ms) it:
+//   * retake: for every running P whose schedtick has not moved for
+//     Config::time_slice, ask its G to yield (Go's preemptone, cooperative
+//     part: the request is honoured at preempt_point() and runtime calls);
+//   * during shutdown, reports every second which goroutines keep their M
+//     from stopping, so a hung run() always has a diagnosis.
+//   * retake: a P whose M has been in a syscall for more than one tick is
+//     taken (CAS _Psyscall -> _Pidle) and handed to another M (handoffp)
+//     if there is other work, or after 10 ms regardless.
+//   * netpoll (non-blocking) if nobody has polled for 10 ms.
+// Async preemption lands with the preemption work.
+#include <cinttypes>
+#include <cstdio>
+
+#include "core/sched.hpp"
+#include "gmpkit/error.hpp"
+#include "platform/clock.hpp"
+#include "platform/signal.hpp"
+
+namespace gmpkit::core {
+
+namespace {
+rt::Atomic<bool> g_sysmon_stop{false};
+
+void report_stragglers(std::int64_t now) GMPKIT_NO_TSA {
+  char buf[256];
+  rt::LockGuard g(sched->allglock);
+  for (G* gp : sched->allgs) {
+    GStatus st = gp->status();
+    if (st != GStatus::running && st != GStatus::syscall) continue;
+    int n = std::snprintf(buf, sizeof buf,
+                          "gmpkit: run() has waited %.1fs for goroutine %" PRId64
+                          " to reach a scheduling point (%s)\n",
+                          static_cast<double>(now - sched->exiting_since) / 1e9, gp->goid,
+                          st == GStatus::syscall ? "it is in a blocking gmpkit::syscall"
+                                                 : "it runs without calling preempt_point() or any runtime function");
+    rt::write_stderr(buf, static_cast<std::size_t>(n));
+  }
+}
+
+// Go's incidlelocked, used around a retake so that the M we take the P
+// from cannot exit its syscall, go idle and report a false deadlock.
+void incidlelocked(std::int32_t v) GMPKIT_NO_TSA {
+  bool dead = false;
+  {
+    rt::LockGuard g(sched->lock);
+    sched->nmidlelocked += v;
+    if (v > 0) dead = checkdead();
+  }
+  if (dead) report_deadlock();
+}
+
+// Go's retake: preemption requests for Gs over their time slice, and Ps
+// taken back from Ms blocked in syscalls. Returns the number of Ps retaken.
+int retake(std::int64_t now) {
+  const std::int64_t slice = sched->cfg.time_slice.count();
+  int n = 0;
+  for (P* pp : sched->allp) {
+    PStatus s = pp->pstatus();
+    if (s == PStatus::running) {
+      std::uint32_t t = pp->schedtick.load(rt::relaxed);  // relaxed: a sample; staleness costs one round
+      if (pp->sysmon_schedtick != t) {
+        pp->sysmon_schedtick = t;
+        pp->sysmon_schedwhen = now;
+      } else if (pp->sysmon_schedwhen + slice <= now) {
+        // preemptone. relaxed: a request, re-sent every round until honoured.
+        if (!pp->preempt.exchange(true, rt::relaxed)) sched->npreemptreq.fetch_add(1, rt::relaxed);
+      }
+    } else if (s == PStatus::syscall) {
+      // Retake a P that has been in a syscall for more than one sysmon tick.
+      std::uint32_t t = pp->syscalltick.load(rt::relaxed);  // relaxed: a sample
+      if (pp->sysmon_syscalltick != t) {
+        pp->sysmon_syscalltick = t;
+        pp->sysmon_syscallwhen = now;
+        continue;
+      }
+      // No other work and someone spinning or idle: leave it for up to
+      // 10 ms (it keeps sysmon from sleeping deeply, so not forever).
+      if (pp->runq.empty() && sched->nmspinning.load(rt::seq_cst) + sched->npidle.load(rt::seq_cst) > 0 &&
+          pp->sysmon_syscallwhen + 10 * 1000 * 1000 > now)
+        continue;
+      incidlelocked(-1);
+      // acq_rel: winning makes us the P's owner (against exitsyscallfast).
+      if (pp->status.cas(static_cast<std::uint32_t>(PStatus::syscall), static_cast<std::uint32_t>(PStatus::idle),
+                         rt::acq_rel)) {
+        n++;
+        pp->syscalltick.store(pp->syscalltick.load(rt::relaxed) + 1, rt::relaxed);  // relaxed: we own pp now
+        sched->nhandoffs.fetch_add(1, rt::relaxed);  // relaxed: statistics
+        handoffp(pp);
+      }
+      incidlelocked(1);
+    }
+  }
+  return n;
+}
+
+void sysmon_main(void*) {
+  void* sigstack = rt::signal_stack_enable();
+  std::uint32_t idle = 0, delay = 0;
+  std::int64_t last_report = 0;
+  while (!g_sysmon_stop.load(rt::acquire)) {  // acquire: pairs with sysmon_stop
+    if (idle == 0) delay = 20;
+    else if (idle > 50) delay *= 2;
+    if (delay > 10 * 1000) delay = 10 * 1000;
+    sched->sysmon_note.tsleep(static_cast<std::int64_t>(delay) * 1000);
+    std::int64_t now = rt::nanotime();
+    if (sched->exiting.load(rt::acquire)) {  // acquire: exiting_since is visible
+      if (now - sched->exiting_since >= 1000000000 && now - last_report >= 1000000000) {
+        report_stragglers(now);
+        last_report = now;
+      }
+      idle = 51;
+      continue;
+    }
+    // Poll the network if nobody has for 10 ms: fd-ready goroutines must
+    // not wait for every P to run out of work.
+    std::int64_t lastpoll = sched->lastpoll.load(rt::seq_cst);  // seq_cst: the poller token
+    if (lastpoll != 0 && lastpoll + 10 * 1000 * 1000 < now && netpollWaiters.load(rt::seq_cst) > 0) {
+      sched->lastpoll.cas(lastpoll, now, rt::seq_cst);
+      GQueue list = netpoll(0);
+      if (!list.empty()) {
+        incidlelocked(-1);
+        injectglist(&list);
+        incidlelocked(1);
+      }
+    }
+    // Go resets idle only when a P was retaken from a syscall; preemption
+    // requests alone let sysmon back off to 10 ms.
+    if (retake(now) != 0) idle = 0; else idle++;
+  }
+  rt::signal_stack_disable(sigstack);
+}
+}  // namespace
+
+void sysmon_start() GMPKIT_NO_TSA {
+  bool over;
+  {
+    rt::LockGuard g(sched->lock);
+    over = sched->mnext + 1 > sched->maxmcount;
+    if (!over) {
+      sched->mnext++;
+      sched->nmsys++;
+    }
+  }
+  if (over) {
+    char msg[128];
+    std::snprintf(msg, sizeof msg, "runtime: program exceeds %d-thread limit: thread exhaustion", sched->maxmcount);
+    record_panic(std::make_exception_ptr(thread_exhaustion_error(msg)));
+    begin_shutdown();
+    return;
+  }
+  g_sysmon_stop.store(false, rt::relaxed);  // relaxed: the thread starts after this (thread creation orders it)
+  M* mp = allocm(nullptr, false);
+  mp->id = sched->mnext - 1;
+  sched->sysmon_m = mp;
+  sched->nthreads.fetch_add(1, rt::relaxed);  // relaxed: statistics
+  if (!rt::thread_create(&mp->thread, sysmon_main, nullptr, 256 * 1024)) {
+    mp->thread.handle = 0;
+    sched->sysmon_m = nullptr;
+  }
+}
+
+void sysmon_stop() {
+  M* mp = sched->sysmon_m;
+  if (mp == nullptr) return;
+  g_sysmon_stop.store(true, rt::release);  // release: pairs with the loop's acquire
+  sched->sysmon_note.wakeup();
+  rt::thread_join(mp->thread);
+  sched->sysmon_m = nullptr;
+}
+
+}  // namespace gmpkit::core
