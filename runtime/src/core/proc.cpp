@@ -355,7 +355,13 @@ void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
   try {
     G* main_g = newproc1(m0, m0->p, ops, fn);
     sched->main_g = main_g;
-    runqput(m0->p, main_g, true);
+    // Into the ring, not runnext: executing it then starts a fresh slice and
+    // bumps schedtick to 1. From runnext it would run with schedtick 0, and
+    // the main G's first yield would hit the "every 61st tick" global-queue
+    // check and take itself straight back, starving the Gs it just spawned.
+    // (Go has the same quirk, hidden because runtime.main schedules many
+    // times before user code starts.)
+    runqput(m0->p, main_g, false);
   } catch (...) {
     record_panic(std::current_exception());
     begin_shutdown();
