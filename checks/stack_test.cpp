@@ -153,29 +153,34 @@ TEST(StackPool, CanaryIsAddressDependent) {
   EXPECT_FALSE(StackPool::canary_intact(a));
 }
 
-// Surprising behaviour (reported): the guard budget is honoured per slab of
-// 64 stacks, not per stack. StackPool::alloc decides guarded/unguarded when
-// it refills (guarded_ < guard_budget_), and a refill carves 64 stacks, so a
-// budget that is not a multiple of 64 is overshot by up to 63 guarded stacks
-// (stack.hpp: "the first `guard_budget` stacks ... get a PROT_NONE guard
-// page"). The default budget 65530/4 = 16382 becomes 16384.
-TEST(StackPool, DISABLED_GuardBudgetIsExact_BudgetRoundedUpToSlab) {
-  StackPool pool(16 * 1024, /*guard_budget=*/100);
-  std::vector<Stack> stacks(200);
-  for (Stack& s : stacks) ASSERT_TRUE(pool.alloc(&s));
-  EXPECT_EQ(pool.guarded_count(), 100);
-  EXPECT_EQ(pool.canary_count(), 100);
+// The guard budget is exact: the last guarded slab is cut short instead of
+// rounding the budget up to a whole slab of 64 (stack.hpp, "guarded tier").
+TEST(StackPool, GuardBudgetIsExact) {
+  for (std::int64_t budget : {0, 1, 63, 64, 65, 100, 128}) {
+    StackPool pool(16 * 1024, budget);
+    std::vector<Stack> stacks(200);
+    for (std::size_t i = 0; i < stacks.size(); i++) {
+      ASSERT_TRUE(pool.alloc(&stacks[i]));
+      EXPECT_EQ(stacks[i].guarded, static_cast<std::int64_t>(i) < budget) << "budget " << budget << " stack " << i;
+    }
+    EXPECT_EQ(pool.guarded_count(), budget);
+    EXPECT_EQ(pool.canary_count(), 200 - budget);
+  }
 }
 
-// stack.cpp's refill says "Carve from the top so the first stacks handed out
-// are the highest ones" — so an overflow of an early stack runs into a stack
-// that is not in use yet. Check the documented order.
-TEST(StackPool, DISABLED_FirstStacksHandedOutAreTheHighest_OrderReversed) {
-  StackPool pool(16 * 1024, 0);
-  Stack first, second;
-  ASSERT_TRUE(pool.alloc(&first));
-  ASSERT_TRUE(pool.alloc(&second));
-  EXPECT_GT(first.lo, second.lo);
+// Within a slab the highest stack is handed out first, so the stack an
+// overflow runs into (the next lower one) is not in use yet (stack.hpp).
+TEST(StackPool, FirstStacksHandedOutAreTheHighest) {
+  for (std::int64_t budget : {std::int64_t{0}, std::int64_t{1000}}) {
+    StackPool pool(16 * 1024, budget);
+    std::vector<Stack> stacks(StackPool::kSlabStacks);
+    for (Stack& s : stacks) ASSERT_TRUE(pool.alloc(&s));
+    for (std::size_t i = 1; i < stacks.size(); i++) {
+      EXPECT_LT(stacks[i].lo, stacks[i - 1].lo) << "budget " << budget << " stack " << i;
+      // Neighbours in the slab: directly below (plus the guard page).
+      EXPECT_EQ(addr(stacks[i - 1].lo) - addr(stacks[i].hi), budget ? gmpkit::rt::page_size() : 0u) << i;
+    }
+  }
 }
 
 // ---- overflow of a running goroutine ----

@@ -34,13 +34,20 @@ std::int64_t StackPool::canary_count() const noexcept {
 
 bool StackPool::refill(bool guarded) {
   // Called with lock_ held by alloc (the annotation is on alloc's side).
+  // A guarded slab holds only as many stacks as the budget has left, so the
+  // budget is exact, not rounded up to a whole slab.
+  std::size_t count = kSlabStacks;
+  if (guarded) count = static_cast<std::size_t>(std::min<std::int64_t>(count, guard_budget_ - guarded_));
   std::size_t per = stack_size_ + (guarded ? guard_ : 0);
-  std::size_t bytes = per * kSlabStacks;
+  std::size_t bytes = per * count;
   char* base = static_cast<char*>(rt::map_stack_memory(bytes));
   if (!base) return false;
   slabs_.push_back(Slab{base, bytes});
-  // Carve from the top so the first stacks handed out are the highest ones.
-  for (std::size_t i = kSlabStacks; i-- > 0;) {
+  // fresh_ is popped from the back: push the lowest stack first so the first
+  // stacks handed out are the highest ones. A stack overflows downwards, so
+  // an overflowing stack runs into a neighbour that is not in use yet
+  // (that matters in the canary tier, where nothing faults at once).
+  for (std::size_t i = 0; i < count; i++) {
     char* start = base + i * per;
     Stack s;
     s.guarded = guarded;

@@ -12,9 +12,10 @@
 // alternating PROT_NONE / PROT_READ|WRITE regions that the kernel cannot
 // merge: two mappings per stack, so ~32k guarded stacks would exhaust the
 // whole budget. Hence two tiers:
-//   * guarded tier — the first `guard_budget` stacks (default: a quarter of
-//     max_map_count, i.e. ~16k, leaving three quarters for the program) get
-//     a PROT_NONE guard page. An overflow faults at once and the SIGSEGV
+//   * guarded tier — exactly the first `guard_budget` stacks (default: a
+//     quarter of max_map_count, i.e. ~16k, leaving three quarters for the
+//     program) get a PROT_NONE guard page (the last guarded slab is cut
+//     short so the budget is not rounded up to a slab). An overflow faults at once and the SIGSEGV
 //     handler (on the M's sigaltstack) reports
 //     "gmpkit: goroutine N stack overflow (stack size S)".
 //   * canary tier — stacks past the budget share slabs with no guard pages
@@ -25,6 +26,8 @@
 //     pointer lies below a canary stack is reported like a guard-page hit.
 //     Detection is after the fact: an overflow may have scribbled on the
 //     stack below before it is caught. README "Stacks" documents this.
+//     Within a slab the highest stack is handed out first, so the stack
+//     below a fresh one (the one an overflow runs into) is not in use yet.
 #pragma once
 
 #include <cstddef>
