@@ -114,8 +114,10 @@ void test_chan_cap(std::size_t cap) {
         done.send(std::move(recv));
       });
     std::map<int, int> recv;
-    for (int p = 0; p < P; p++)
-      for (auto [k, v] : *done.recv()) recv[k] += v;
+    for (int p = 0; p < P; p++) {
+      std::map<int, int> part = *done.recv();  // own the map: *recv() alone would dangle in a range-for
+      for (auto [k, v] : part) recv[k] += v;
+    }
     EXPECT_EQ(recv.size(), static_cast<std::size_t>(L));
     for (auto [k, v] : recv) EXPECT_EQ(v, P) << "chan[" << cap << "] value " << k;
   }
