@@ -1,3 +1,5 @@
+// sync/sema.cpp — the runtime semaphore (Go's sema.go: semacquire1,
+// semrelease1, cansemacquire, readyWithTime + goyield). See sema.hpp.
 #include "sync/sema.hpp"
 
 #include "core/sched.hpp"
@@ -32,7 +34,14 @@ bool cansemacquire(std::uint32_t* addr) {
   }
 }
 
-void enqueue(SemaRoot& root, G* gp) GMPKIT_REQUIRES(root.lock) {
+void enqueue(SemaRoot& root, G* gp, bool lifo) GMPKIT_REQUIRES(root.lock) {
+  if (lifo) {
+    // In front of every waiter: dequeue() takes the first match for addr.
+    gp->sema.next = root.head;
+    root.head = gp;
+    if (root.tail == nullptr) root.tail = gp;
+    return;
+  }
   gp->sema.next = nullptr;
   if (root.tail) root.tail->sema.next = gp; else root.head = gp;
   root.tail = gp;
@@ -69,9 +78,23 @@ bool unlock_root(G*, void* lock) GMPKIT_NO_TSA {
   return true;
 }
 
+// Go's goyield_m: like Gosched, but the G goes to the tail of the local run
+// queue instead of the global one, so the waiter we just readied into
+// runnext runs first and we follow on the same P.
+G* goyield_m(core::M* mp, G* gp) {
+  core::casgstatus(gp, core::GStatus::running, core::GStatus::runnable);
+  core::dropg(mp);
+  core::runqput(mp->p, gp, false);
+  return nullptr;
+}
+
 }  // namespace
 
-void semacquire(std::uint32_t* addr, core::WaitReason reason) GMPKIT_NO_TSA {
+std::uint32_t semnwait(const std::uint32_t* addr) {
+  return semroot(addr).nwait.load(rt::seq_cst);  // seq_cst: a test hook, ordering is irrelevant but cheap
+}
+
+void semacquire(std::uint32_t* addr, core::WaitReason reason, bool lifo) GMPKIT_NO_TSA {
   if (cansemacquire(addr)) return;
   G* gp = core::getg();
   if (gp == nullptr) throw usage_error("gmpkit: blocking call outside a goroutine");
@@ -87,7 +110,7 @@ void semacquire(std::uint32_t* addr, core::WaitReason reason) GMPKIT_NO_TSA {
       root.lock.unlock();
       break;
     }
-    enqueue(root, gp);
+    enqueue(root, gp, lifo);
     try {
       core::gopark(unlock_root, &root.lock, reason);
     } catch (const forced_unwind&) {
@@ -116,9 +139,10 @@ void semrelease(std::uint32_t* addr, bool handoff) GMPKIT_NO_TSA {
   if (handed) gp->sema.ticket = 1;
   core::goready(gp);  // gp may run (and clear its ticket) from here on
   if (handed) {
-    // Direct handoff: let the waiter run now, in our time slice's place.
+    // Direct handoff: let the waiter run now, in our time slice's place
+    // (Go: "if s.ticket == 1 && getg().m.locks == 0 { goyield() }").
     core::M* mp = core::getm();
-    if (mp && mp->curg && mp->locks == 0) core::gosched();
+    if (mp && mp->curg && mp->p && mp->locks == 0 && !mp->curg->unwinding) core::mcall(goyield_m);
   }
 }
 

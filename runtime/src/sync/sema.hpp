@@ -8,9 +8,10 @@
 // straight to the first waiter (ticket) and yields to it, as Go's
 // semrelease1(handoff) does for starving sync.Mutex.
 //
-// Simplification vs Go: one FIFO per root instead of a treap of per-address
+// Simplification vs Go: one list per root instead of a treap of per-address
 // lists; dequeue scans the root's list for the address (roots are rarely
-// shared by hot semaphores). Channels' issue replaces this if it matters.
+// shared by hot semaphores). Per address the order is Go's: FIFO, except
+// that a lifo acquire goes in front of every other waiter on its address.
 #pragma once
 
 #include <cstdint>
@@ -19,9 +20,15 @@
 
 namespace gmpkit::sync {
 
-// Blocks until *addr > 0, then decrements it.
-void semacquire(std::uint32_t* addr, core::WaitReason reason);
-// Increments *addr and wakes one waiter.
+// Blocks until *addr > 0, then decrements it. lifo: queue at the head of
+// addr's waiters (Go's semacquire1 lifo, used by sync.Mutex for a waiter
+// that already waited once).
+void semacquire(std::uint32_t* addr, core::WaitReason reason, bool lifo = false);
+// Increments *addr and wakes one waiter. handoff: pass the count straight
+// to the woken waiter and yield our time slice to it (Go's
+// semrelease1(handoff), used by a starving sync.Mutex).
 void semrelease(std::uint32_t* addr, bool handoff);
+// Waiters on addr's root (Go's SemNwait test hook; roots may be shared).
+std::uint32_t semnwait(const std::uint32_t* addr);
 
 }  // namespace gmpkit::sync
