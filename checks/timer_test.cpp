@@ -216,11 +216,6 @@ TEST_P(SleepAtProcs, AllGoroutinesSleepingIsNoDeadlock) {
 INSTANTIATE_TEST_SUITE_P(Procs, SleepAtProcs, testing::Values(1, 2, 4),
                          [](const testing::TestParamInfo<int>& i) { return "procs" + std::to_string(i.param); });
 
-TEST(Sleep, OutsideRunThrowsUsageError) {
-  EXPECT_THROW(gmpkit::sleep_for(1ms), gmpkit::usage_error);
-  EXPECT_THROW(gmpkit::sleep_for(0ms), gmpkit::usage_error);
-}
-
 // A huge duration does not overflow into the past: the sleeper stays asleep
 // and is unwound at shutdown.
 TEST(Sleep, HugeDurationDoesNotWrapAround) {
