@@ -8,14 +8,15 @@
 //                                   path (exchange + CAS), what newproc/goready use
 //   BM_LocalRunq_StealHalf/<n>      a thief steals half of a victim holding <n>
 //                                   Gs; time per steal (manual timing over a
-//                                   batch of victims, refill untimed)
+//                                   batch of 32 victims, refill untimed)
 //   BM_GlobalRunq_PutGet            lock, put, unlock, lock, pop, unlock
 //                                   (gosched_m + the findrunnable pop)
 //   BM_GlobalRunq_GetBatch/<n>      globrunqget moving a batch of n Gs into an
-//                                   empty local ring (time per batch, manual
-//                                   timing; items/s counts Gs moved)
+//                                   empty local ring (time per globrunqget,
+//                                   manual timing; items/s counts Gs moved)
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <vector>
@@ -79,7 +80,7 @@ void BM_LocalRunq_PutNextGet(benchmark::State& state) {
 BENCHMARK(BM_LocalRunq_PutNextGet);
 
 void BM_LocalRunq_StealHalf(benchmark::State& state) {
-  constexpr std::size_t kBatch = 32;  // victims per timed batch (amortizes the clock reads)
+  constexpr std::size_t kBatch = 32;  // steals per timed batch (amortizes the two clock reads)
   const auto n = static_cast<std::size_t>(state.range(0));
   std::vector<std::unique_ptr<Queues>> victims, thieves;
   for (std::size_t i = 0; i < kBatch; i++) {
@@ -87,18 +88,21 @@ void BM_LocalRunq_StealHalf(benchmark::State& state) {
     thieves.push_back(std::make_unique<Queues>());
   }
   auto gs = make_gs(kBatch * n);
+  // Untimed: empty both sides (reset: nobody else touches these queues) and
+  // give each victim n Gs through the owner's put.
   auto refill = [&] {
-    bool inh;
     for (std::size_t b = 0; b < kBatch; b++) {
-      while (thieves[b]->local.get(&inh)) {
-      }
-      while (victims[b]->local.get(&inh)) {
-      }
+      thieves[b]->local.reset();
+      victims[b]->local.reset();
       for (std::size_t i = 0; i < n; i++) victims[b]->local.put(gs[b * n + i].get(), false, victims[b]->global, victims[b]->lock);
     }
   };
   std::size_t stolen = 0;
-  for (auto _ : state) {
+  std::size_t left_in_thief = 0;
+  // One iteration = one steal: KeepRunningBatch counts kBatch iterations per
+  // pass and SetIterationTime gets the pass's total, so Time is per steal
+  // and the untimed refill runs once per steal (not kBatch times).
+  while (state.KeepRunningBatch(kBatch)) {
     refill();
     auto t0 = std::chrono::steady_clock::now();
     for (std::size_t b = 0; b < kBatch; b++) {
@@ -107,10 +111,11 @@ void BM_LocalRunq_StealHalf(benchmark::State& state) {
       stolen += gp != nullptr;
     }
     auto t1 = std::chrono::steady_clock::now();
-    state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count() / kBatch);
+    state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+    left_in_thief = thieves[0]->local.size();
   }
-  if (stolen != static_cast<std::size_t>(state.iterations()) * kBatch ||
-      thieves[0]->local.size() + 1 != n - n / 2)
+  // Each steal takes n - n/2 Gs: one is returned, the rest land in the thief's ring.
+  if (stolen != static_cast<std::size_t>(state.iterations()) || left_in_thief + 1 != n - n / 2)
     state.SkipWithError("steal took the wrong number of Gs");
   state.SetItemsProcessed(state.iterations());
   state.counters["gs_per_steal"] = static_cast<double>(n - n / 2);
@@ -140,32 +145,40 @@ void BM_GlobalRunq_PutGet(benchmark::State& state) {
 BENCHMARK(BM_GlobalRunq_PutGet);
 
 void BM_GlobalRunq_GetBatch(benchmark::State& state) {
-  const auto n = static_cast<std::int32_t>(state.range(0));
-  auto q = std::make_unique<Queues>();
-  auto gs = make_gs(static_cast<std::size_t>(n));
+  constexpr std::size_t kBatch = 8;  // globrunqgets per timed pass (amortizes the clock reads)
+  const auto n = static_cast<std::size_t>(state.range(0));
+  std::vector<std::unique_ptr<Queues>> qs;
+  for (std::size_t b = 0; b < kBatch; b++) qs.push_back(std::make_unique<Queues>());
+  auto gs = make_gs(kBatch * n);
   std::int64_t moved = 0;
-  for (auto _ : state) {
-    bool inh;
-    while (q->local.get(&inh)) {
+  bool ok = true;
+  // One iteration = one globrunqget (KeepRunningBatch + the pass's total
+  // time, as in StealHalf); refilling the global queue is untimed.
+  while (state.KeepRunningBatch(kBatch)) {
+    for (std::size_t b = 0; b < kBatch; b++) {
+      qs[b]->local.reset();
+      gmpkit::rt::LockGuard l(qs[b]->lock);
+      for (std::size_t i = 0; i < n; i++) qs[b]->global.put(gs[b * n + i].get());
     }
-    {
-      gmpkit::rt::LockGuard l(q->lock);
-      for (auto& g : gs) q->global.put(g.get());
-    }
+    G* first[kBatch];
     auto t0 = std::chrono::steady_clock::now();
-    G* first;
-    {
-      gmpkit::rt::LockGuard l(q->lock);
+    for (std::size_t b = 0; b < kBatch; b++) {
+      gmpkit::rt::LockGuard l(qs[b]->lock);
       // gomaxprocs 1: take everything (capped at 128 by globrunqget).
-      first = q->global.get(q->local, 0, 1);
+      first[b] = qs[b]->global.get(qs[b]->local, 0, 1);
     }
     auto t1 = std::chrono::steady_clock::now();
     state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
     benchmark::DoNotOptimize(first);
-    moved += 1 + q->local.size();
+    for (std::size_t b = 0; b < kBatch; b++) {
+      const std::size_t got = (first[b] != nullptr) + qs[b]->local.size();
+      ok &= got == std::min<std::size_t>(n, 128);
+      moved += static_cast<std::int64_t>(got);
+    }
   }
+  if (!ok) state.SkipWithError("globrunqget moved the wrong number of Gs");
   state.SetItemsProcessed(moved);
-  state.SetLabel("items = Gs moved");
+  state.SetLabel("per globrunqget; items = Gs moved");
 }
 BENCHMARK(BM_GlobalRunq_GetBatch)->Arg(128)->UseManualTime();
 

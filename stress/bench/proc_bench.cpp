@@ -1,0 +1,243 @@
+// stress/bench/proc_bench.cpp — the scheduler end to end: goroutine
+// creation and exit, yield, WaitGroup, and work distribution by stealing.
+// Each benchmark function starts one runtime and runs its timed loop inside
+// the main goroutine (see bench_util.hpp); times are wall-clock (real time),
+// the CPU column is the whole process's CPU (spinning Ms included).
+//
+//   BM_SpawnJoin/<procs>/<batch>   main spawns <batch> goroutines that each
+//                                  call wg.done(), then wg.wait(). One
+//                                  iteration = one goroutine: Time is the
+//                                  spawn+run+exit+join cost PER G. Stacks are
+//                                  pre-warmed (untimed) so pooled Gs are reused,
+//                                  as in a long-running program.
+//   BM_GoExitLatency/<procs>       go() one goroutine and wait for it: the
+//                                  latency of newproc -> run -> done -> goexit
+//                                  -> main resumed, one at a time.
+//   BM_YieldRoundTrip              procs=1, two goroutines yielding to each
+//                                  other. One iteration = main's yield plus the
+//                                  partner's yield (a round trip through the
+//                                  global run queue, 4 context switches);
+//                                  per_yield = Time / 2 (seconds in the JSON).
+//   BM_YieldAlone                  procs=1, a single goroutine yielding: the
+//                                  mcall -> gosched_m -> globrunqput ->
+//                                  schedule -> gogo path with nobody else.
+//   BM_WaitGroup_AddDone           uncontended add(1)+done() (two seq_cst RMWs).
+//   BM_WaitGroup_WaitZero          wait() on a zero counter (the fast path).
+//   BM_FanOutWork/<procs>          steal-heavy: main spawns 4096 goroutines
+//                                  that each spin ~1 µs; every one lands in
+//                                  main's P, so the other Ps get work only by
+//                                  stealing. Time per G; steals_per_G counter.
+//   BM_SpawnTree/<procs>           parallel spawning: a binary tree of 8191
+//                                  goroutines (each spawns two children and
+//                                  exits; every node calls done on one wg).
+//                                  Time per G.
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#include "bench_util.hpp"
+#include "gmpkit/gmpkit.hpp"
+
+namespace {
+
+using gmpkit_bench::in_runtime;
+using gmpkit_bench::time_per;
+using gmpkit_bench::warm_stacks;
+
+// ---------------------------------------------------------------------------
+void BM_SpawnJoin(benchmark::State& state) {
+  const int procs = static_cast<int>(state.range(0));
+  const int batch = static_cast<int>(state.range(1));
+  in_runtime(state, procs, [&] {
+    warm_stacks(batch);
+    const auto before = gmpkit::debug::stats();
+    while (state.KeepRunningBatch(batch)) {
+      gmpkit::WaitGroup wg;
+      wg.add(batch);
+      for (int i = 0; i < batch; i++) gmpkit::go([&wg] { wg.done(); });
+      wg.wait();
+    }
+    const auto after = gmpkit::debug::stats();
+    state.counters["steals_per_G"] =
+        benchmark::Counter(static_cast<double>(after.steals - before.steals), benchmark::Counter::kAvgIterations);
+    state.counters["threads"] = static_cast<double>(after.threads);
+  });
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel("time per goroutine");
+}
+BENCHMARK(BM_SpawnJoin)
+    ->Apply([](benchmark::internal::Benchmark* b) {
+      b->ArgNames({"procs", "batch"});
+      b->Args({1, 100})->Args({2, 100});
+      gmpkit_bench::procs_scaling_with(b, 10000);
+    })
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
+
+// ---------------------------------------------------------------------------
+void BM_GoExitLatency(benchmark::State& state) {
+  const int procs = static_cast<int>(state.range(0));
+  in_runtime(state, procs, [&] {
+    warm_stacks(1);
+    for (auto _ : state) {
+      gmpkit::WaitGroup wg;
+      wg.add(1);
+      gmpkit::go([&wg] { wg.done(); });
+      wg.wait();
+    }
+  });
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel("go + run + exit + wake, serial");
+}
+BENCHMARK(BM_GoExitLatency)->ArgName("procs")->Arg(1)->Arg(2)->UseRealTime()->MeasureProcessCPUTime();
+
+// ---------------------------------------------------------------------------
+void BM_YieldRoundTrip(benchmark::State& state) {
+  in_runtime(state, 1, [&] {
+    std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> partner_yields{0};
+    gmpkit::WaitGroup partner_done;
+    partner_done.add(1);
+    gmpkit::go([&] {
+      while (!stop.load(std::memory_order_relaxed)) {  // relaxed: procs=1, and yield() is a full switch anyway
+        gmpkit::yield();
+        partner_yields.fetch_add(1, std::memory_order_relaxed);  // relaxed: read after partner_done.wait()
+      }
+      partner_done.done();
+    });
+    gmpkit::yield();  // let the partner start: both are now in the yield loop
+    const std::uint64_t start = partner_yields.load(std::memory_order_relaxed);  // relaxed: procs=1
+    for (auto _ : state) gmpkit::yield();
+    const std::uint64_t end = partner_yields.load(std::memory_order_relaxed);  // relaxed: procs=1
+    stop.store(true, std::memory_order_relaxed);  // relaxed: procs=1
+    partner_done.wait();
+    // Each of main's yields must have let the partner run exactly once.
+    const auto d = static_cast<std::int64_t>(end - start) - static_cast<std::int64_t>(state.iterations());
+    if (d < -1 || d > 1) state.SkipWithError("yields did not alternate between the two goroutines");
+  });
+  state.counters["per_yield"] = time_per(2.0 * static_cast<double>(state.iterations()));
+  state.SetLabel("1 iteration = 2 yields (main + partner)");
+}
+BENCHMARK(BM_YieldRoundTrip)->UseRealTime()->MeasureProcessCPUTime();
+
+void BM_YieldAlone(benchmark::State& state) {
+  in_runtime(state, 1, [&] {
+    for (auto _ : state) gmpkit::yield();
+  });
+  state.SetLabel("1 iteration = 1 yield, no other goroutine");
+}
+BENCHMARK(BM_YieldAlone)->UseRealTime()->MeasureProcessCPUTime();
+
+// ---------------------------------------------------------------------------
+void BM_WaitGroup_AddDone(benchmark::State& state) {
+  in_runtime(state, 1, [&] {
+    gmpkit::WaitGroup wg;
+    for (auto _ : state) {
+      wg.add(1);
+      wg.done();
+    }
+    wg.wait();
+  });
+}
+BENCHMARK(BM_WaitGroup_AddDone)->UseRealTime()->MeasureProcessCPUTime();
+
+void BM_WaitGroup_WaitZero(benchmark::State& state) {
+  in_runtime(state, 1, [&] {
+    gmpkit::WaitGroup wg;
+    for (auto _ : state) wg.wait();
+  });
+}
+BENCHMARK(BM_WaitGroup_WaitZero)->UseRealTime()->MeasureProcessCPUTime();
+
+// ---------------------------------------------------------------------------
+// ~1 µs of private work per goroutine (a dependent integer chain the
+// compiler cannot fold).
+constexpr int kWorkSteps = 400;
+__attribute__((noinline)) std::uint64_t spin_work(std::uint64_t x) {
+  for (int i = 0; i < kWorkSteps; i++) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    benchmark::DoNotOptimize(x);
+  }
+  return x;
+}
+
+// What spin_work costs on this machine, measured once outside the runtime,
+// so the fan-out rows can be read as an efficiency: ideal Time = work_ns / procs.
+double work_ns() {
+  static const double ns = [] {
+    std::uint64_t x = 1;
+    constexpr int kReps = 2000;
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < kReps; i++) x = spin_work(x);
+    auto t1 = std::chrono::steady_clock::now();
+    benchmark::DoNotOptimize(x);
+    return std::chrono::duration<double, std::nano>(t1 - t0).count() / kReps;
+  }();
+  return ns;
+}
+
+void BM_FanOutWork(benchmark::State& state) {
+  const int procs = static_cast<int>(state.range(0));
+  constexpr int kBatch = 4096;
+  const double work = work_ns();
+  in_runtime(state, procs, [&] {
+    warm_stacks(kBatch);
+    std::atomic<std::uint64_t> sink{0};
+    const auto before = gmpkit::debug::stats();
+    while (state.KeepRunningBatch(kBatch)) {
+      gmpkit::WaitGroup wg;
+      wg.add(kBatch);
+      for (int i = 0; i < kBatch; i++)
+        gmpkit::go([&wg, &sink, i] {
+          sink.fetch_add(spin_work(static_cast<std::uint64_t>(i)) & 1, std::memory_order_relaxed);  // relaxed: a sink
+          wg.done();
+        });
+      wg.wait();
+    }
+    const auto after = gmpkit::debug::stats();
+    benchmark::DoNotOptimize(sink.load(std::memory_order_relaxed));  // relaxed: a sink
+    state.counters["steals_per_G"] =
+        benchmark::Counter(static_cast<double>(after.steals - before.steals), benchmark::Counter::kAvgIterations);
+    state.counters["threads"] = static_cast<double>(after.threads);
+  });
+  state.counters["work_ns"] = work;
+  state.counters["ideal_ns_per_G"] = work / procs;
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel("time per goroutine (~1us work each)");
+}
+BENCHMARK(BM_FanOutWork)->ArgName("procs")->Apply(gmpkit_bench::procs_scaling)->UseRealTime()->MeasureProcessCPUTime();
+
+// ---------------------------------------------------------------------------
+struct Tree {
+  gmpkit::WaitGroup wg;
+};
+
+void tree_node(Tree* t, int depth) {
+  if (depth > 0) {
+    gmpkit::go([t, depth] { tree_node(t, depth - 1); });
+    gmpkit::go([t, depth] { tree_node(t, depth - 1); });
+  }
+  t->wg.done();
+}
+
+void BM_SpawnTree(benchmark::State& state) {
+  const int procs = static_cast<int>(state.range(0));
+  constexpr int kDepth = 12;
+  constexpr int kNodes = (1 << (kDepth + 1)) - 1;  // 8191
+  in_runtime(state, procs, [&] {
+    warm_stacks(kNodes);
+    while (state.KeepRunningBatch(kNodes)) {
+      Tree t;
+      t.wg.add(kNodes);
+      gmpkit::go([&t] { tree_node(&t, kDepth); });
+      t.wg.wait();
+    }
+  });
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel("time per goroutine");
+}
+BENCHMARK(BM_SpawnTree)->ArgName("procs")->Apply(gmpkit_bench::procs_scaling)->UseRealTime()->MeasureProcessCPUTime();
+
+}  // namespace
