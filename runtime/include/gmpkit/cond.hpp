@@ -15,7 +15,9 @@
 // BasicLockable (gmpkit::Mutex, gmpkit::RWMutex, ...); the Cond keeps a
 // reference to it. Not copyable (Go panics "sync.Cond is copied").
 //
-// Shutdown: a goroutine parked in wait() when run() returns is unwound
+// Lifetime: the Cond and L must outlive every goroutine waiting on them
+// (including goroutines still parked in wait() when run() returns: their
+// unwinding touches both). Shutdown: such a goroutine is unwound
 // (gmpkit::forced_unwind) with L re-locked if L has try_lock() and is free,
 // so a std::unique_lock around the wait unlocks it as usual.
 #pragma once

@@ -161,6 +161,7 @@ std::size_t select(Cases&&... cs) {
       i++;
     };
     (fill(cs), ...);
+    (void)fill;  // unused for select() with no cases
   }
 
   int chosen = -1;
@@ -184,6 +185,7 @@ std::size_t select(Cases&&... cs) {
       if (i++ == taken) detail::run_case(c, recvOK);
     };
     (dispatch(cs), ...);
+    (void)dispatch;
   }
   return taken;
 }
