@@ -24,6 +24,9 @@ struct SchedStats {
   std::int64_t stacks_guarded = 0;      // stacks with a guard page (allocated so far)
   std::int64_t stacks_canary = 0;       // stacks past the guard budget
   std::int64_t preempt_requests = 0;    // cooperative preemption requests by sysmon
+  std::int64_t preemptions = 0;         // goroutines preempted (cooperatively or by signal)
+  std::int64_t async_preemptions = 0;   // of those, preempted by signal (asynchronously)
+  std::int64_t preempt_signals = 0;     // preemption signals (SIGURG) sent
 };
 
 // Every live goroutine. Must be called on a goroutine; the view is a

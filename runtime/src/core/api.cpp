@@ -32,7 +32,7 @@ void preempt_point() {
 
 int gomaxprocs() {
   if (sched == nullptr) throw usage_error("gmpkit: gomaxprocs() called with no runtime running");
-  return sched->gomaxprocs;
+  return sched->gomaxprocs.load(rt::relaxed);  // relaxed: a snapshot, as Go's GOMAXPROCS(0)
 }
 
 std::int64_t num_goroutine() {
@@ -71,13 +71,17 @@ std::vector<GoroutineInfo> goroutines() GMPKIT_NO_TSA {
 SchedStats stats() {
   SchedStats s;
   if (sched == nullptr) return s;
-  for (P* pp : sched->allp) s.goroutines_created += pp->ngcreated.load(rt::relaxed);  // relaxed: statistics
+  for (std::int32_t i = 0; i < sched->allp.allocated(); i++)  // dead Ps too: their counts stay
+    s.goroutines_created += sched->allp.slot(i)->ngcreated.load(rt::relaxed);  // relaxed: statistics
   s.threads = sched->nthreads.load(rt::relaxed);  // relaxed: statistics (same below)
   s.steals = sched->nsteals.load(rt::relaxed);
   s.runqputslow = sched->nputslow.load(rt::relaxed);
   s.stacks_guarded = sched->stacks.guarded_count();
   s.stacks_canary = sched->stacks.canary_count();
   s.preempt_requests = sched->npreemptreq.load(rt::relaxed);
+  s.preemptions = sched->npreempted.load(rt::relaxed);
+  s.async_preemptions = sched->nasyncpreempt.load(rt::relaxed);
+  s.preempt_signals = sched->npreemptsig.load(rt::relaxed);
   return s;
 }
 

@@ -25,6 +25,7 @@ void mstart_thunk(void* arg) { mstart(static_cast<M*>(arg)); }
 
 void mstart(M* mp) {
   setm(mp);
+  mp->procid = rt::gettid();
   mp->sigstack = rt::signal_stack_enable();
   rt::thread_stack_bounds(&mp->g0_stack_lo, &mp->g0_stack_size);
 #if GMPKIT_TSAN
@@ -188,13 +189,18 @@ void handoffp(P* pp) GMPKIT_NO_TSA {
     return;
   }
   sched->lock.lock();
+  if (sched->gcwaiting.load(rt::relaxed)) {  // relaxed: set under this lock
+    stw_stop_p_locked(pp);
+    sched->lock.unlock();
+    return;
+  }
   if (sched->runq.size() != 0) {
     sched->lock.unlock();
     startm(pp, false);
     return;
   }
   // The last running P and nobody polling: someone must watch the timers.
-  if (sched->npidle.load(rt::seq_cst) == sched->gomaxprocs - 1 && sched->lastpoll.load(rt::acquire) != 0) {  // acquire: pairs with the poller
+  if (sched->npidle.load(rt::seq_cst) == sched->gomaxprocs.load(rt::relaxed) - 1 && sched->lastpoll.load(rt::acquire) != 0) {  // acquire: pairs with the poller
     sched->lock.unlock();
     startm(pp, false);
     return;

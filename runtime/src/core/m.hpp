@@ -32,6 +32,7 @@ struct M {
   std::uint32_t syscalltick = 0;  // oldp's syscalltick at entersyscall
   bool spinning = false;  // looking for work (counted in sched.nmspinning)
   bool blocked = false;   // parked on `park`
+  int stw_syscalls = 0;   // syscalls made by the G holding the stopped world (run inline)
   int locks = 0;          // acquirem depth: >0 forbids async preemption
   rt::Note park;
   M* schedlink = nullptr; // sched.midle
@@ -49,6 +50,12 @@ struct M {
   bool (*waitunlockf)(G* gp, void* lock) = nullptr;
   void* waitlock = nullptr;
   WaitReason waitreason = WaitReason::zero;
+
+  // Preemption signal (sysmon/preempt.cpp): the OS thread id signals are sent
+  // to (Go's m.procid, set by the thread itself before it takes a P), and
+  // Go's m.signalPending (one signal in flight at a time; the handler clears it).
+  std::int64_t procid = 0;
+  rt::Atomic<std::uint32_t> signalPending{0};
 
   void* sigstack = nullptr;
   void* g0_stack_lo = nullptr;  // for sanitizer fiber switches

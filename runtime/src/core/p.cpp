@@ -1,5 +1,6 @@
-// core/p.cpp — P management: procresize, acquirep/releasep, the idle-P list
-// and the free-G caches (Go's procresize, acquirep, pidleput, gfput, gfget).
+// core/p.cpp — P management: acquirep/releasep, the idle-P list and the
+// free-G caches (Go's acquirep, pidleput, gfput, gfget). procresize lives
+// with stop-the-world in stw/procresize.cpp.
 #include <cstdio>
 
 #include "core/sched.hpp"
@@ -26,26 +27,6 @@ void RandomOrder::reset(std::uint32_t n) {
   };
   for (std::uint32_t i = 1; i <= n; i++)
     if (gcd(i, n) == 1) coprimes.push_back(i);
-}
-
-// Called at run() start only so far (changing gomaxprocs at run time needs
-// stop-the-world, which lands with the preemption work). The calling M
-// ends up owning allp[0]; the others are idle.
-void procresize(std::int32_t nprocs) GMPKIT_NO_TSA {
-  if (nprocs <= 0) fatal("procresize: invalid arg");
-  M* mp = getm();
-  sched->allp.reserve(static_cast<std::size_t>(nprocs));
-  for (std::int32_t i = 0; i < nprocs; i++) {
-    P* pp = new P;
-    pp->id = i;
-    sched->allp.push_back(pp);
-  }
-  sched->gomaxprocs = nprocs;
-  sched->idlepMask = std::vector<rt::Atomic<std::uint32_t>>((static_cast<std::size_t>(nprocs) + 31) / 32);
-  sched->stealOrder.reset(static_cast<std::uint32_t>(nprocs));
-  acquirep(mp, sched->allp[0]);
-  rt::LockGuard g(sched->lock);
-  for (std::int32_t i = nprocs - 1; i >= 1; i--) pidleput(sched->allp[static_cast<std::size_t>(i)]);
 }
 
 void acquirep(M* mp, P* pp) {

@@ -58,4 +58,32 @@ struct alignas(64) P {
   void set_status(PStatus s) noexcept { status.store(static_cast<std::uint32_t>(s), rt::release); }  // release: publish prior writes
 };
 
+// allp (Go's allp): every P this run has made, indexed by id. Ps are never
+// freed or moved before run() ends: procresize marks those past gomaxprocs
+// dead and revives them if gomaxprocs grows again, so a P* read here stays
+// valid. The live count changes only with the world stopped; lock-free
+// readers (sysmon, stealers, stats) iterate the live prefix [0, size()).
+class AllP {
+ public:
+  static constexpr std::int32_t kMax = 1024;  // Go's _MaxGomaxprocs is larger; 1024 is plenty here
+  P* const* begin() const noexcept { return slots_; }
+  P* const* end() const noexcept { return slots_ + size(); }
+  std::size_t size() const noexcept { return static_cast<std::size_t>(n_.load(rt::acquire)); }  // acquire: pairs with set_size, so slots below it are visible
+  P* operator[](std::size_t i) const noexcept { return slots_[i]; }
+  // Every P ever made, live or dead (shutdown frees them all).
+  std::int32_t allocated() const noexcept { return nalloc_.load(rt::acquire); }  // acquire: as size()
+  P* slot(std::int32_t i) const noexcept { return slots_[i]; }
+  // procresize only: world stopped, or before other threads exist.
+  void set_slot(std::int32_t i, P* pp) noexcept {
+    slots_[i] = pp;
+    if (i >= allocated()) nalloc_.store(i + 1, rt::release);  // release: publishes the slot
+  }
+  void set_size(std::int32_t n) noexcept { n_.store(n, rt::release); }  // release: publishes the slots below n
+
+ private:
+  P* slots_[kMax] = {};
+  rt::Atomic<std::int32_t> nalloc_{0};
+  rt::Atomic<std::int32_t> n_{0};
+};
+
 }  // namespace gmpkit::core

@@ -201,6 +201,7 @@ void shutdown(M* m0) GMPKIT_NO_TSA {
 
   // 3. The world is stopped for good: forget the queues, take a P, unwind.
   for (P* pp : sched->allp) {
+    pp->link = nullptr;
     pp->runq.reset();
     pp->m = nullptr;
     pp->set_status(PStatus::idle);
@@ -238,9 +239,10 @@ void shutdown(M* m0) GMPKIT_NO_TSA {
     for (time::Timer* t : pp->timers.heap) t->pp.store(nullptr, rt::relaxed);  // relaxed: world stopped
     pp->timers.heap.clear();
   }
+  save_final_metrics();
   free_all_gs();
-  for (P* pp : sched->allp) delete pp;
-  sched->allp.clear();
+  for (std::int32_t i = 0; i < sched->allp.allocated(); i++) delete sched->allp.slot(i);  // dead ones too
+  sched->allp.set_size(0);
   netpollclose();
   for (M* mp = sched->allm.load(rt::acquire); mp;) {  // acquire: as above
     M* next = mp->alllink;
@@ -341,6 +343,7 @@ void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
   }
   sched->nthreads.store(1, rt::relaxed);  // relaxed: statistics
   setm(m0);
+  m0->procid = rt::gettid();
   m0->sigstack = rt::signal_stack_enable();
   rt::thread_stack_bounds(&m0->g0_stack_lo, &m0->g0_stack_size);
 #if GMPKIT_TSAN
@@ -350,7 +353,10 @@ void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
   rt::install_fault_handler(on_fault);  // under ASan, ASan reports overflows itself
 #endif
   netpollinit();
-  procresize(procs);
+  {
+    rt::LockGuard g(sched->lock);
+    if (procresize(procs) != nullptr) fatal("run: new Ps with work");
+  }
 
   try {
     G* main_g = newproc1(m0, m0->p, ops, fn);

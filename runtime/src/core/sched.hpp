@@ -36,6 +36,7 @@
 #include "core/p.hpp"
 #include "core/stack.hpp"
 #include "gmpkit/config.hpp"
+#include "observe/histogram.hpp"
 #include "platform/annotations.hpp"
 #include "platform/atomic.hpp"
 #include "platform/mutex.hpp"
@@ -69,9 +70,11 @@ struct Sched {
   P* pidle GMPKIT_GUARDED_BY(lock) = nullptr;
   rt::Atomic<std::int32_t> npidle{0};
   rt::Atomic<std::int32_t> nmspinning{0};
-  std::vector<P*> allp;  // fixed between procresizes (world stopped)
-  std::int32_t gomaxprocs = 0;
-  std::vector<rt::Atomic<std::uint32_t>> idlepMask;  // bit per P: on the idle list
+  AllP allp;  // see p.hpp: Ps never move; the live count changes with the world stopped
+  // Changed only by procresize (world stopped); read racily everywhere, as
+  // Go reads its gomaxprocs.
+  rt::Atomic<std::int32_t> gomaxprocs{0};
+  rt::Atomic<std::uint32_t> idlepMask[AllP::kMax / 32];  // bit per P: on the idle list
   RandomOrder stealOrder;
 
   // Global run queue.
@@ -110,6 +113,20 @@ struct Sched {
   // Counters (relaxed: statistics only).
   rt::Atomic<std::int64_t> nsteals{0}, nputslow{0}, npreemptreq{0}, npreempted{0}, nthreads{0};
   rt::Atomic<std::int64_t> nsyscalls{0}, nsyscallslow{0}, nhandoffs{0};
+  rt::Atomic<std::int64_t> nasyncpreempt{0};  // async preemptions (also counted in npreempted)
+  rt::Atomic<std::int64_t> npreemptsig{0};    // preemption signals sent
+
+  // Stop-the-world (stw/stw.cpp; Go's sched.gcwaiting, stopwait, stopnote,
+  // worldsema, newprocs).
+  rt::Atomic<bool> gcwaiting{false};  // Ps must stop at their next scheduling point
+  std::int32_t stopwait GMPKIT_GUARDED_BY(lock) = 0;  // Ps still to stop
+  rt::Note stopnote;                  // woken when stopwait reaches 0
+  std::uint32_t worldsema = 1;        // semaphore serialising STW callers
+  rt::Atomic<G*> stw_owner{nullptr};  // the G that holds the stopped world
+  std::int32_t newprocs = 0;          // gomaxprocs to apply at the next start (owner only)
+  std::int64_t stw_begin = 0;         // owner only
+  observe::Histogram stw_stopping, stw_total;
+  rt::Atomic<std::int64_t> nstw{0};
 
   explicit Sched(const Config& c, std::size_t stack_size);
 };
@@ -152,13 +169,33 @@ bool checkdead() GMPKIT_REQUIRES(sched->lock);
 void report_deadlock();  // sched->lock not held
 
 // ---- p.cpp: P management ----
-void procresize(std::int32_t nprocs);  // world stopped (or at start)
+// World stopped (or at start), sched.lock held. Returns the Ps that have
+// local work (linked through P::link, each with P::m set to an idle M or
+// nullptr) for startTheWorld to start; the caller's M keeps or gets a P.
+P* procresize(std::int32_t nprocs) GMPKIT_REQUIRES(sched->lock);
 void acquirep(M* mp, P* pp);
 P* releasep(M* mp);
 void pidleput(P* pp) GMPKIT_REQUIRES(sched->lock);
 P* pidleget() GMPKIT_REQUIRES(sched->lock);
 void gfput(P* pp, G* gp);
 G* gfget(P* pp);
+
+// ---- observe/metrics.cpp ----
+// Keeps this run's final metrics for gmpkit::metrics() after run() returns.
+void save_final_metrics();
+
+// ---- stw/stw.cpp ----
+// Go's gcstopm: the world is stopping; give up our P (to gcstop) and park
+// until startTheWorld hands us one. Returns false if the runtime is exiting.
+bool gcstopm(M* mp);
+// pp (held by no M) goes straight to gcstop: handoffp and entersyscall when
+// they find the world stopping.
+void stw_stop_p_locked(P* pp) GMPKIT_REQUIRES(sched->lock);
+// True if mp runs the G that holds the stopped world: the only M that keeps
+// a P in gcstop (every other M gives its P up before it is stopped).
+inline bool holds_stopped_world(const M* mp) noexcept {
+  return mp->p != nullptr && mp->p->pstatus() == PStatus::gcstop;
+}
 
 // ---- sync/park.cpp: switching ----
 // Switch to g0 and run fn(m, g) there (Go's mcall). Returns when the G is
@@ -183,6 +220,19 @@ void sysmon_start();
 void sysmon_stop();
 // Cooperative preemption point: yields if this G's P was asked to.
 void preempt_check();
+
+// ---- sysmon/preempt.cpp (design comment there) ----
+// Once per run(), before sysmon starts: GMPKIT_DEBUG, the SIGURG handler,
+// the code-region table, the XSAVE geometry. Decides async_preempt_enabled().
+void preempt_init();
+bool async_preempt_enabled() noexcept;
+// Go's preemptone: ask the G running on pp to stop (cooperative flag, plus
+// the preemption signal when async preemption is on). Returns false if pp
+// runs no G (or runs the caller). Callable from any thread.
+bool preemptone(P* pp);
+// Go's preemptall: preemptone every running P (stop-the-world). Returns
+// true if at least one request was made.
+bool preemptall();
 
 // ---- netpoll ----
 bool netpollinited() noexcept;

@@ -33,7 +33,7 @@ bool idlep_read(std::uint32_t id) {
 }
 
 G* globrunqget_locked(P* pp, std::int32_t max) GMPKIT_NO_TSA {
-  return sched->runq.get(pp->runq, max, sched->gomaxprocs);
+  return sched->runq.get(pp->runq, max, sched->gomaxprocs.load(rt::relaxed));  // relaxed: changes only with the world stopped
 }
 
 // stealWork: try to steal a runnable G or timer from any other P.
@@ -49,7 +49,8 @@ G* stealWork(M* mp, std::int64_t* now, bool* inheritTime, std::int64_t* pollUnti
     std::uint32_t pos = r % order.count;
     std::uint32_t inc = order.coprimes[r % order.coprimes.size()];
     for (std::uint32_t k = 0; k < order.count; k++, pos = (pos + inc) % order.count) {
-      if (sched->exiting.load(rt::relaxed)) {  // relaxed: re-checked under the lock later
+      // relaxed: both re-checked at findrunnable's top and under the lock.
+      if (sched->exiting.load(rt::relaxed) || sched->gcwaiting.load(rt::relaxed)) {
         *newWork = true;
         return nullptr;
       }
@@ -107,6 +108,10 @@ G* findrunnable(M* mp, bool* inheritTime, bool* tryWakeP) GMPKIT_NO_TSA {
 top:
   P* pp = mp->p;
   if (sched->exiting.load(rt::relaxed)) return nullptr;  // relaxed: re-checked under sched.lock before parking
+  if (sched->gcwaiting.load(rt::seq_cst)) {  // seq_cst: pairs with stopTheWorld's store before it counts Ps
+    if (!gcstopm(mp)) return nullptr;  // exiting
+    goto top;
+  }
 
   std::int64_t now = 0;
   bool ran = false;
@@ -137,7 +142,7 @@ top:
     }
   }
   // 5. Steal.
-  if (mp->spinning || 2 * sched->nmspinning.load(rt::seq_cst) < sched->gomaxprocs - sched->npidle.load(rt::seq_cst)) {  // seq_cst: dance
+  if (mp->spinning || 2 * sched->nmspinning.load(rt::seq_cst) < sched->gomaxprocs.load(rt::relaxed) - sched->npidle.load(rt::seq_cst)) {  // seq_cst: dance
     if (!mp->spinning) {
       mp->spinning = true;
       sched->nmspinning.fetch_add(1, rt::seq_cst);  // seq_cst: dance
@@ -151,6 +156,7 @@ top:
   {
     rt::LockGuard g(sched->lock);
     if (sched->exiting.load(rt::relaxed)) return nullptr;  // relaxed: set under this lock
+    if (sched->gcwaiting.load(rt::relaxed)) goto top;      // relaxed: set under this lock; top stops our P
     if (sched->runq.size() != 0) {
       *inheritTime = false;
       return globrunqget_locked(pp, 0);

@@ -1,6 +1,8 @@
 // Go's lock_futex.go, with the same spin constants.
 #include "platform/mutex.hpp"
 
+#include <atomic>
+
 #include "platform/clock.hpp"
 #include "platform/futex.hpp"
 #include "platform/signal.hpp"
@@ -8,12 +10,20 @@
 namespace gmpkit::rt {
 
 namespace {
+// Per thread, not per M: a runtime lock is taken and released on one thread
+// (never held across a switch to another G). A compiler barrier orders the
+// count against the critical section for the signal handler on this thread.
+__attribute__((tls_model("initial-exec"))) thread_local int t_locks = 0;
 constexpr int kActiveSpin = 4;
 constexpr std::uint32_t kActiveSpinCnt = 30;
 constexpr int kPassiveSpin = 1;
 }  // namespace
 
+int locks_held() noexcept { return t_locks; }
+
 void Mutex::lock() {
+  t_locks++;
+  std::atomic_signal_fence(std::memory_order_seq_cst);  // the count is up before the lock is ours
   // Speculative grab. acquire: the critical section must not float above.
   std::uint32_t v = key_.exchange(kLocked, acquire);
   if (v == kUnlocked) return;
@@ -44,7 +54,11 @@ void Mutex::lock() {
 }
 
 bool Mutex::try_lock() {
-  return key_.cas(kUnlocked, kLocked, acquire);  // acquire: a successful try_lock is a lock acquire
+  t_locks++;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  if (key_.cas(kUnlocked, kLocked, acquire)) return true;  // acquire: a successful try_lock is a lock acquire
+  t_locks--;
+  return false;
 }
 
 void Mutex::unlock() {
@@ -55,6 +69,8 @@ void Mutex::unlock() {
     __builtin_trap();
   }
   if (v == kSleeping) futexwakeup(key_.raw(), 1);
+  std::atomic_signal_fence(std::memory_order_seq_cst);  // the lock is free before the count drops
+  t_locks--;
 }
 
 void Note::wakeup() noexcept {

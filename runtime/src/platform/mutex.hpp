@@ -43,6 +43,13 @@ class GMPKIT_TSA(scoped_lockable) LockGuard {
   Mutex& m_;
 };
 
+// Number of rt::Mutex locks the calling thread holds (or is acquiring): Go's
+// m.locks for runtime locks. The preemption signal handler reads it: a
+// goroutine is never preempted asynchronously while it holds a runtime lock
+// (it may be running user code under one, e.g. an element move under a
+// channel lock). Async-signal-safe.
+int locks_held() noexcept;
+
 class Note {
  public:
   void clear() noexcept { key_.store(0, relaxed); }  // relaxed: only the sleeper clears, before it could be woken

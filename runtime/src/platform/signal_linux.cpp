@@ -1,9 +1,18 @@
+// platform/signal_linux.cpp — signals on Linux: the stack-overflow fault
+// handler, per-thread alternate signal stacks, and the preemption signal
+// (SIGURG) with its call injection, the code-region table behind the async
+// safe-point rule, and the XSAVE geometry for the injected call.
+#include <cpuid.h>
+#include <errno.h>
+#include <link.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 
@@ -67,6 +76,188 @@ void signal_stack_disable(void* handle) noexcept {
   ss.ss_flags = SS_DISABLE;
   sigaltstack(&ss, nullptr);
   ::munmap(handle, 64 * 1024);
+}
+
+// ---- preemption signal ----
+
+const int kSigPreempt = SIGURG;
+
+namespace {
+std::atomic<PreemptHandler> g_preempt{nullptr};
+struct sigaction g_prev_urg;
+std::once_flag g_urg_once;
+bool g_urg_ok = false;
+
+void on_preempt(int sig, siginfo_t* info, void* uctx) {
+  int saved_errno = errno;  // a handler must not change the interrupted code's errno
+  // Forward first (with the untouched context): SIGURG may also be a
+  // program's out-of-band-data notification.
+  if ((g_prev_urg.sa_flags & SA_SIGINFO) != 0) {
+    if (g_prev_urg.sa_sigaction != nullptr) g_prev_urg.sa_sigaction(sig, info, uctx);
+  } else if (g_prev_urg.sa_handler != SIG_DFL && g_prev_urg.sa_handler != SIG_IGN &&
+             g_prev_urg.sa_handler != nullptr) {
+    g_prev_urg.sa_handler(sig);
+  }
+#if defined(__x86_64__)
+  // acquire: pairs with the release store in install_preempt_handler.
+  PreemptHandler h = g_preempt.load(std::memory_order_acquire);
+  if (h != nullptr) {
+    auto* uc = static_cast<ucontext_t*>(uctx);
+    auto pc = static_cast<std::uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]);
+    auto sp = static_cast<std::uintptr_t>(uc->uc_mcontext.gregs[REG_RSP]);
+    if (void* target = h(pc, sp)) {
+      // Go's pushCall, minus the red zone Go does not have: the SysV ABI
+      // lets leaf code keep data in the 128 bytes below rsp, so the return
+      // address goes below them and the target ends with `ret $128`.
+      std::uintptr_t nsp = sp - 128 - 8;
+      *reinterpret_cast<std::uintptr_t*>(nsp) = pc;
+      uc->uc_mcontext.gregs[REG_RSP] = static_cast<greg_t>(nsp);
+      uc->uc_mcontext.gregs[REG_RIP] = static_cast<greg_t>(reinterpret_cast<std::uintptr_t>(target));
+    }
+  }
+#else
+  (void)uctx;
+#endif
+  errno = saved_errno;
+}
+}  // namespace
+
+bool install_preempt_handler(PreemptHandler h) noexcept {
+  g_preempt.store(h, std::memory_order_release);  // release: handler visible before it can fire
+  std::call_once(g_urg_once, [] {
+    struct sigaction sa {};
+    sa.sa_sigaction = on_preempt;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    g_urg_ok = sigaction(SIGURG, &sa, &g_prev_urg) == 0;
+  });
+  return g_urg_ok;
+}
+
+bool signal_thread(std::int64_t tid, int sig) noexcept {
+  static const pid_t pid = ::getpid();
+  return ::syscall(SYS_tgkill, pid, static_cast<pid_t>(tid), sig) == 0;
+}
+
+bool signal_preempt(std::int64_t tid) noexcept { return signal_thread(tid, SIGURG); }
+
+// ---- code regions ----
+
+extern "C" {
+// Defined by the linker when some input has a section named gmpkit_text.
+extern char __start_gmpkit_text[] __attribute__((weak, visibility("hidden")));
+extern char __stop_gmpkit_text[] __attribute__((weak, visibility("hidden")));
+}
+
+namespace {
+struct Range {
+  std::uintptr_t lo, hi;
+};
+constexpr int kMaxRanges = 16;
+struct CodeRegions {
+  Range user[kMaxRanges];  // executable segments of the main program
+  int nuser = 0;
+  Range rt[kMaxRanges];    // the runtime's own text
+  int nrt = 0;
+};
+CodeRegions g_regions;
+std::atomic<bool> g_regions_ok{false};
+std::once_flag g_regions_once;
+
+struct Scan {
+  std::uintptr_t self;  // an address inside the runtime
+  bool first = true;
+  bool self_in_main = false;
+  CodeRegions* out;
+};
+
+int scan_object(dl_phdr_info* info, std::size_t, void* data) {
+  auto* sc = static_cast<Scan*>(data);
+  bool is_main = sc->first;  // dl_iterate_phdr reports the main program first
+  sc->first = false;
+  Range segs[kMaxRanges];
+  int n = 0;
+  bool has_self = false;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const auto& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD || (ph.p_flags & PF_X) == 0 || n == kMaxRanges) continue;
+    Range r{info->dlpi_addr + ph.p_vaddr, info->dlpi_addr + ph.p_vaddr + ph.p_memsz};
+    if (sc->self >= r.lo && sc->self < r.hi) has_self = true;
+    segs[n++] = r;
+  }
+  if (is_main) {
+    for (int i = 0; i < n; i++) sc->out->user[i] = segs[i];
+    sc->out->nuser = n;
+    sc->self_in_main = has_self;
+  } else if (has_self) {
+    for (int i = 0; i < n; i++) sc->out->rt[i] = segs[i];
+    sc->out->nrt = n;
+  }
+  return 0;
+}
+}  // namespace
+
+bool code_regions_init() noexcept {
+  std::call_once(g_regions_once, [] {
+    Scan sc{reinterpret_cast<std::uintptr_t>(&code_regions_init), true, false, &g_regions};
+    dl_iterate_phdr(scan_object, &sc);
+    if (sc.self_in_main) {
+      // Static runtime: only the renamed section tells it apart.
+      g_regions.nrt = 0;
+      if (__start_gmpkit_text == nullptr || __stop_gmpkit_text == nullptr) return;
+      auto lo = reinterpret_cast<std::uintptr_t>(__start_gmpkit_text);
+      auto hi = reinterpret_cast<std::uintptr_t>(__stop_gmpkit_text);
+      auto self = reinterpret_cast<std::uintptr_t>(&code_regions_init);
+      if (!(self >= lo && self < hi)) return;  // the rename did not cover us: cannot tell
+      g_regions.rt[0] = Range{lo, hi};
+      g_regions.nrt = 1;
+    } else if (g_regions.nrt == 0) {
+      return;  // runtime found nowhere: give up
+    }
+    if (g_regions.nuser == 0) return;
+    g_regions_ok.store(true, std::memory_order_release);  // release: publishes g_regions
+  });
+  return g_regions_ok.load(std::memory_order_acquire);  // acquire: pairs with the store above
+}
+
+bool pc_in_user_text(std::uintptr_t pc) noexcept {
+  if (!g_regions_ok.load(std::memory_order_acquire)) return false;  // acquire: g_regions is complete
+  for (int i = 0; i < g_regions.nrt; i++)
+    if (pc >= g_regions.rt[i].lo && pc < g_regions.rt[i].hi) return false;
+  for (int i = 0; i < g_regions.nuser; i++)
+    if (pc >= g_regions.user[i].lo && pc < g_regions.user[i].hi) return true;
+  return false;
+}
+
+// ---- extended state geometry ----
+
+extern "C" {
+// Read by core/asyncpreempt_x86_64.S (hidden: RIP-relative, no GOT).
+__attribute__((visibility("hidden"))) std::uint64_t gmpkit_xsave_size = 512;
+__attribute__((visibility("hidden"))) std::uint64_t gmpkit_xsave_mask = 0;  // 0: use FXSAVE
+}
+
+std::size_t xstate_init() noexcept {
+#if defined(__x86_64__)
+  static std::once_flag once;
+  std::call_once(once, [] {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return;
+    const bool xsave = (c & (1u << 26)) != 0, osxsave = (c & (1u << 27)) != 0;
+    if (!xsave || !osxsave) return;
+    unsigned lo, hi;
+    asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    // CPUID.(EAX=0DH,ECX=0):EBX = size of the XSAVE area for the features
+    // enabled in XCR0 right now (standard format, header included).
+    __cpuid_count(0xd, 0, a, b, c, d);
+    if (b < 576) return;
+    gmpkit_xsave_size = b;
+    gmpkit_xsave_mask = (static_cast<std::uint64_t>(hi) << 32) | lo;
+  });
+  return gmpkit_xsave_size;
+#else
+  return 0;
+#endif
 }
 
 void write_stderr(const char* s, std::size_t n) noexcept {

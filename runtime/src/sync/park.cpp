@@ -139,6 +139,15 @@ void gopark(bool (*unlockf)(G*, void*), void* lock, WaitReason reason) {
   G* gp = mp->curg;
   if (gp == nullptr) fatal("gopark: not on a goroutine");
   if (gp->unwinding) park_while_unwinding(gp);
+  if (holds_stopped_world(mp)) {
+    // Every other P is stopped: nothing could ever wake us. Go would hang.
+    char msg[200];
+    std::snprintf(msg, sizeof msg,
+                  "gmpkit: goroutine %lld would block (%s) while it has the world stopped; "
+                  "call start_the_world() first",
+                  static_cast<long long>(gp->goid), wait_reason_string(reason));
+    throw_g(msg, gp);
+  }
   mp->waitlock = lock;
   mp->waitunlockf = unlockf;
   gp->waitreason = reason;
@@ -164,14 +173,18 @@ void goready(G* gp) GMPKIT_NO_TSA {
 }
 
 void gosched() {
-  G* gp = getg();
+  M* mp = getm();
+  G* gp = mp->curg;
   if (gp->unwinding) return;  // shutdown: nothing else will run
+  if (holds_stopped_world(mp)) return;  // the world is stopped: nothing else may run
   mcall(gosched_m);
 }
 
 void gopreempt() {
-  G* gp = getg();
+  M* mp = getm();
+  G* gp = mp->curg;
   if (gp->unwinding) return;
+  if (holds_stopped_world(mp)) return;  // Go: preemptoff while the world is stopped
   mcall(gopreempt_m);
 }
 

@@ -67,6 +67,10 @@ void entersyscall() {
   M* mp = getm();
   G* gp = mp ? mp->curg : nullptr;
   if (gp == nullptr) throw usage_error("gmpkit: syscall() called outside a goroutine");
+  if (holds_stopped_world(mp)) {
+    mp->stw_syscalls++;  // the world is stopped: nothing to hand off, run it inline
+    return;
+  }
   mp->locks++;
   casgstatus(gp, GStatus::running, GStatus::syscall);
   P* pp = mp->p;
@@ -74,7 +78,16 @@ void entersyscall() {
   pp->m = nullptr;
   mp->oldp = pp;
   mp->p = nullptr;
-  pp->set_status(PStatus::syscall);  // release: sysmon's CAS sees the detached P
+  // seq_cst: either stopTheWorld (store gcwaiting, then scan for syscall
+  // Ps) sees this status, or we see gcwaiting below (Go's entersyscall_gcwait).
+  pp->status.store(static_cast<std::uint32_t>(PStatus::syscall), rt::seq_cst);
+  if (sched->gcwaiting.load(rt::seq_cst)) {  // seq_cst: as above
+    rt::LockGuard g(sched->lock);
+    // acq_rel: the CAS competes with stopTheWorld's and sysmon's for the P.
+    if (pp->status.cas(static_cast<std::uint32_t>(PStatus::syscall), static_cast<std::uint32_t>(PStatus::gcstop),
+                       rt::acq_rel))
+      stw_stop_p_locked(pp);
+  }
   mp->locks--;
 }
 
@@ -82,6 +95,10 @@ void entersyscallblock() {
   M* mp = getm();
   G* gp = mp ? mp->curg : nullptr;
   if (gp == nullptr) throw usage_error("gmpkit: syscall_block() called outside a goroutine");
+  if (holds_stopped_world(mp)) {
+    mp->stw_syscalls++;  // as in entersyscall
+    return;
+  }
   mp->locks++;
   casgstatus(gp, GStatus::running, GStatus::syscall);
   P* pp = releasep(mp);
@@ -94,6 +111,10 @@ void entersyscallblock() {
 void exitsyscall() {
   M* mp = getm();
   G* gp = mp->curg;
+  if (mp->stw_syscalls > 0) {
+    mp->stw_syscalls--;
+    return;
+  }
   mp->locks++;
   gp->waitsince = 0;
   P* oldp = mp->oldp;

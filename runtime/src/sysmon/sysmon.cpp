@@ -11,7 +11,9 @@
 //     taken (CAS _Psyscall -> _Pidle) and handed to another M (handoffp)
 //     if there is other work, or after 10 ms regardless.
 //   * netpoll (non-blocking) if nobody has polled for 10 ms.
-// Async preemption lands with the preemption work.
+// Requests go through preemptone (sysmon/preempt.cpp): cooperative flag plus
+// the preemption signal (async preemption of call-free loops), also during
+// shutdown so such loops do not keep run() from returning.
 #include <cinttypes>
 #include <cstdio>
 
@@ -66,8 +68,7 @@ int retake(std::int64_t now) {
         pp->sysmon_schedtick = t;
         pp->sysmon_schedwhen = now;
       } else if (pp->sysmon_schedwhen + slice <= now) {
-        // preemptone. relaxed: a request, re-sent every round until honoured.
-        if (!pp->preempt.exchange(true, rt::relaxed)) sched->npreemptreq.fetch_add(1, rt::relaxed);
+        preemptone(pp);  // sysmon/preempt.cpp: flag + SIGURG; re-sent every round until honoured
       }
     } else if (s == PStatus::syscall) {
       // Retake a P that has been in a syscall for more than one sysmon tick.
@@ -112,6 +113,9 @@ void sysmon_main(void*) {
         report_stragglers(now);
         last_report = now;
       }
+      // Stop Gs that never reach a scheduling point (call-free loops) so
+      // their Ms can leave; cooperative-only builds keep waiting on them.
+      preemptall();
       idle = 51;
       continue;
     }
@@ -152,6 +156,7 @@ void sysmon_start() GMPKIT_NO_TSA {
     begin_shutdown();
     return;
   }
+  preempt_init();  // SIGURG handler and the async-preemption switch, before the only sender starts
   g_sysmon_stop.store(false, rt::relaxed);  // relaxed: the thread starts after this (thread creation orders it)
   M* mp = allocm(nullptr, false);
   mp->id = sched->mnext - 1;

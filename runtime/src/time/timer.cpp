@@ -72,16 +72,21 @@ void update_timer0(TimerHeap& th) GMPKIT_NO_TSA {
 
 }  // namespace
 
-void addtimer(P* pp, Timer* t) GMPKIT_NO_TSA {
+namespace {
+// Go's doaddtimer: into pp's heap, no wake-up.
+void doaddtimer(P* pp, Timer* t) GMPKIT_NO_TSA {
+  rt::LockGuard g(pp->timers.lock);
+  t->pp.store(pp, rt::release);  // release: t's fields visible to deltimer on another M
+  pp->timers.heap.push_back(t);
+  siftup(pp->timers.heap, pp->timers.heap.size() - 1);
+  pp->timers.numTimers.store(static_cast<std::uint32_t>(pp->timers.heap.size()), rt::release);  // release: as above
+  update_timer0(pp->timers);
+}
+}  // namespace
+
+void addtimer(P* pp, Timer* t) {
   if (t->when <= 0) t->when = std::numeric_limits<std::int64_t>::max();
-  {
-    rt::LockGuard g(pp->timers.lock);
-    t->pp.store(pp, rt::release);  // release: t's fields visible to deltimer on another M
-    pp->timers.heap.push_back(t);
-    siftup(pp->timers.heap, pp->timers.heap.size() - 1);
-    pp->timers.numTimers.store(static_cast<std::uint32_t>(pp->timers.heap.size()), rt::release);  // release: as above
-    update_timer0(pp->timers);
-  }
+  doaddtimer(pp, t);
   core::wakeNetPoller(t->when);
 }
 
@@ -133,7 +138,9 @@ void moveTimers(P* to, P* from) GMPKIT_NO_TSA {
     from->timers.numTimers.store(0, rt::release);               // release: as in remove_at
     update_timer0(from->timers);
   }
-  for (Timer* t : moved) addtimer(to, t);
+  // No wake-up from here: procresize holds sched.lock, and startTheWorld
+  // wakes Ms for the Ps afterwards.
+  for (Timer* t : moved) doaddtimer(to, t);
 }
 
 }  // namespace gmpkit::time

@@ -1,0 +1,215 @@
+// sysmon/preempt.cpp — preemption requests (Go's preemptone/preemptall) and
+// asynchronous preemption by signal (Go's preempt.go + signal_unix.go:
+// preemptM, doSigPreempt, wantAsyncPreempt, isAsyncSafePoint, asyncPreempt2).
+//
+// Cooperative part. A request sets pp->preempt; the running G honours it at
+// preempt_point() and runtime calls (preempt_check -> gopreempt: the G goes
+// to the global runq). execute() clears the flag when a new G starts.
+//
+// Asynchronous part (Config::async_preempt, on by default;
+// GMPKIT_DEBUG=asyncpreemptoff=1 turns it off). preemptone also sends SIGURG
+// to the M's thread (at most one in flight per M: m.signalPending). The
+// handler runs on that thread, on its sigaltstack, and asks
+// wantAsyncPreempt/isAsyncSafePoint below whether the interrupted point is an
+// *async safe point*. THE RULE — all of these must hold:
+//   1. the thread is an M of the running runtime, async preemption is on;
+//   2. it runs a user G: mp->curg != nullptr, curg->m == mp, status
+//      _Grunning (not _Gsyscall), not being unwound at shutdown;
+//   3. the G's P still asks for preemption (pp->preempt, or shutdown);
+//   4. no preemption-disabling state: mp->locks == 0 (acquirem) and the
+//      thread holds no runtime lock (rt::locks_held() == 0 — runtime locks
+//      can be held while user code runs, e.g. an element's move constructor
+//      under a channel lock);
+//   5. the interrupted sp lies on the G's own stack with room for the
+//      injected frame (this excludes g0, the signal stack, and a G about to
+//      overflow);
+//   6. the interrupted pc is in *user text*: the main program's executable
+//      segments minus the runtime's own text (libgmpkit's code, bracketed
+//      by the gmpkit_text section, or its DSO in a shared build). Code in
+//      libc, libstdc++, the dynamic loader and every other shared object is
+//      never interrupted, so malloc, stdio and friends keep their locks and
+//      invariants; neither is the runtime itself (context switches, gopark's
+//      set-up, code that caches its M or P).
+// If any fails the handler returns without touching the thread: the flag
+// stays set and sysmon's next round (every 20 µs - 10 ms) sends another
+// signal. Otherwise it injects a call to gmpkit_async_preempt
+// (core/asyncpreempt_x86_64.S) below the red zone; that saves every
+// register and the full XSAVE state and calls gmpkit_async_preempt2, which
+// counts the preemption and does what gopreempt does (mcall to g0, G ->
+// _Grunnable on the global runq). When the G is scheduled again, possibly on
+// another M, the assembly restores everything and returns into the
+// interrupted instruction. errno is carried across too: it is per thread,
+// and the G may wake up on another one.
+//
+// Consequences users must know (README "Preemption"): with async preemption
+// a goroutine may move to another thread between any two instructions of
+// user code, so thread_local state and OS locks (std::mutex, static-local
+// initialisation) held across long call-free stretches behave as across any
+// scheduling point. A G that was stopped asynchronously when run() returns
+// is not unwound (its destructors do not run: the interrupted frames have
+// no landing pads at that pc); it is retired as at Go's process exit.
+//
+// Sanitizers: under TSan async preemption is off (TSan delays asynchronous
+// signals to its own safe points and hands the handler a copy of the
+// context, so an injected call cannot take effect). Under ASan it is on: the
+// injected frames live on the G's stack like any call and the switch is an
+// ordinary annotated mcall.
+#include <cerrno>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/sched.hpp"
+#include "gmpkit/error.hpp"
+#include "platform/mutex.hpp"
+#include "platform/signal.hpp"
+
+extern "C" {
+void gmpkit_async_preempt();                   // core/asyncpreempt_x86_64.S
+void gmpkit_async_preempt2() noexcept;         // below; called by the assembly
+}
+
+namespace gmpkit::core {
+
+// The frame gmpkit_async_preempt builds (offsets below the interrupted sp),
+// mirrored here so a change on one side breaks the build, not the program.
+struct AsyncPreemptFrame {
+  std::uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax, rflags, pc;
+  std::uint8_t red_zone[128];
+};
+static_assert(sizeof(AsyncPreemptFrame) == 264, "FRAME_REGS (pushes + pc + red zone) in asyncpreempt_x86_64.S");
+static_assert(offsetof(AsyncPreemptFrame, pc) == 264 - 136, "FRAME_PC in asyncpreempt_x86_64.S");
+static_assert(offsetof(AsyncPreemptFrame, rflags) == 264 - 144, "rflags slot");
+static_assert(offsetof(AsyncPreemptFrame, rax) == 264 - 152, "rax slot");
+
+namespace {
+
+rt::Atomic<bool> g_async{false};  // effective switch for this run()
+std::size_t g_stack_margin = 0;   // bytes the injected call needs below sp
+
+// GMPKIT_DEBUG="name=value,name=value" (Go's GODEBUG). Returns the integer
+// value of `name`, or `def` if absent.
+int debug_setting(const char* name, int def) {
+  const char* env = std::getenv("GMPKIT_DEBUG");
+  if (env == nullptr) return def;
+  const std::size_t n = std::strlen(name);
+  for (const char* p = env; *p;) {
+    const char* end = std::strchr(p, ',');
+    if (end == nullptr) end = p + std::strlen(p);
+    if (static_cast<std::size_t>(end - p) > n && std::strncmp(p, name, n) == 0 && p[n] == '=')
+      return std::atoi(p + n + 1);
+    p = *end ? end + 1 : end;
+  }
+  return def;
+}
+
+// Go's wantAsyncPreempt + isAsyncSafePoint (rule in the header comment).
+// Runs in the signal handler: async-signal-safe, no locks, no allocation.
+bool isAsyncSafePoint(M* mp, std::uintptr_t pc, std::uintptr_t sp) GMPKIT_NO_TSA {
+  if (sched == nullptr || !g_async.load(rt::relaxed)) return false;  // relaxed: set before sysmon starts
+  G* gp = mp->curg;                                                  // rule 2
+  if (gp == nullptr || gp->m != mp || gp->unwinding) return false;
+  if (gp->status() != GStatus::running) return false;
+  P* pp = mp->p;                                                     // rule 3
+  // relaxed: a request flag; a stale read only delays or advances one preemption.
+  if (pp == nullptr || !(pp->preempt.load(rt::relaxed) || sched->exiting.load(rt::relaxed))) return false;
+  if (mp->locks != 0 || rt::locks_held() != 0) return false;         // rule 4
+  auto lo = reinterpret_cast<std::uintptr_t>(gp->stack.lo);          // rule 5
+  auto hi = reinterpret_cast<std::uintptr_t>(gp->stack.hi);
+  if (sp > hi || sp < lo + g_stack_margin) return false;
+  return rt::pc_in_user_text(pc);                                    // rule 6
+}
+
+// The SIGURG handler's decision (Go's doSigPreempt).
+void* sigpreempt(std::uintptr_t pc, std::uintptr_t sp) {
+  M* mp = getm();
+  if (mp == nullptr) return nullptr;  // not an M (a stray SIGURG)
+  void* target = isAsyncSafePoint(mp, pc, sp) ? reinterpret_cast<void*>(&gmpkit_async_preempt) : nullptr;
+  // Acknowledge: preemptone may signal this M again. relaxed: a resend
+  // throttle, nothing is published through it.
+  mp->signalPending.store(0, rt::relaxed);
+  return target;
+}
+
+// Go's preemptM.
+void preemptM(M* mp) {
+  // relaxed: only throttles signals; the request itself is pp->preempt.
+  if (mp->procid != 0 && mp->signalPending.cas(0, 1, rt::relaxed)) {
+    sched->npreemptsig.fetch_add(1, rt::relaxed);  // relaxed: statistics
+    if (!rt::signal_preempt(mp->procid)) mp->signalPending.store(0, rt::relaxed);  // relaxed: as above
+  }
+}
+
+}  // namespace
+
+bool async_preempt_enabled() noexcept { return g_async.load(rt::relaxed); }  // relaxed: fixed during a run
+
+void preempt_init() {
+  bool on = sched->cfg.async_preempt && debug_setting("asyncpreemptoff", 0) == 0;
+#if GMPKIT_TSAN
+  on = false;  // see the header comment: TSan defers asynchronous signals
+#endif
+#if !defined(__x86_64__)
+  on = false;  // the injected call is x86-64 only
+#endif
+  if (on) on = rt::code_regions_init();
+  if (on) {
+    std::size_t xsave = rt::xstate_init();
+    // The injected frame (red zone + registers + XSAVE + alignment), the C++
+    // frames of the switch, and slack for the canary and the fault handler.
+    g_stack_margin = sizeof(AsyncPreemptFrame) + xsave + 64 + 4096;
+#if GMPKIT_ASAN
+    g_stack_margin += 8192;  // instrumented frames are larger
+#endif
+    on = rt::install_preempt_handler(sigpreempt);
+  }
+  g_async.store(on, rt::relaxed);  // relaxed: sysmon (the only sender) starts after this
+}
+
+// Go's preemptone. Callable from sysmon, a STW caller, or a test thread.
+bool preemptone(P* pp) GMPKIT_NO_TSA {
+  // relaxed: a request, re-sent every sysmon round until honoured.
+  if (!pp->preempt.exchange(true, rt::relaxed)) sched->npreemptreq.fetch_add(1, rt::relaxed);
+  if (!g_async.load(rt::relaxed)) return true;  // relaxed: fixed during a run
+  // Racy reads of another thread's M and G (Go reads pp.m and mp.curg the
+  // same way): M structs live until run() ends, and the handler re-checks
+  // everything on the target thread. (Never reached under TSan.)
+  M* mp = pp->m;
+  if (mp == nullptr || mp == getm()) return false;
+  G* gp = mp->curg;
+  if (gp == nullptr) return false;
+  preemptM(mp);
+  return true;
+}
+
+// Go's preemptall.
+bool preemptall() {
+  bool res = false;
+  for (P* pp : sched->allp) {
+    if (pp->pstatus() != PStatus::running) continue;
+    if (preemptone(pp)) res = true;
+  }
+  return res;
+}
+
+}  // namespace gmpkit::core
+
+using namespace gmpkit::core;
+
+// Called by gmpkit_async_preempt on the preempted G's stack, with every
+// register of the interrupted code saved below us. Go's asyncPreempt2.
+extern "C" void gmpkit_async_preempt2() noexcept {
+  const int saved_errno = errno;
+  sched->nasyncpreempt.fetch_add(1, gmpkit::rt::relaxed);  // relaxed: statistics
+  bool unwind = false;
+  try {
+    gopreempt();  // mcall: G -> runnable on the global runq; returns when rescheduled
+  } catch (const gmpkit::forced_unwind&) {
+    // Shutdown resumed us only to unwind, but the interrupted user frames
+    // have no landing pad at this pc: retire the G without unwinding them
+    // (outside the catch block, so the exception object is freed).
+    unwind = true;
+  }
+  if (unwind) goexit1();
+  errno = saved_errno;  // the G may be on another thread now
+}
