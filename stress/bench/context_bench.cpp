@@ -9,6 +9,9 @@
 //   BM_CtxSwitch_AsmNoFpCsr     reference only: a copy of our switch without the
 //                               MXCSR / x87 control word save+restore (what Go's
 //                               gogo does), to show what those four instructions cost
+//   BM_CtxSwitch_AsmFpCsrCompare reference only: saves both words as ours does but
+//                               reloads them only when they differ (ABI-complete;
+//                               prices a possible change to context_x86_64.S)
 //
 // Issue 2 asks to measure the hand-written switch against Boost.Context and
 // keep the faster one; compare the first two rows. Both do the same work:
@@ -189,6 +192,48 @@ bench_ctx_switch_nofp:
     .size bench_ctx_switch_nofp, .-bench_ctx_switch_nofp
 )");
 
+// Reference: gmpkit_ctx_switch with the same saves, but ldmxcsr/fldcw only
+// when the target's value differs from the current one (the common case is
+// "equal": nobody changes the rounding mode). ABI-complete like the real
+// switch; here to price a possible optimisation of context_x86_64.S.
+extern "C" void bench_ctx_switch_fpcmp(gmpkit::core::Context* from, const gmpkit::core::Context* to);
+asm(R"(
+    .text
+    .globl bench_ctx_switch_fpcmp
+    .type bench_ctx_switch_fpcmp, @function
+    .p2align 4
+bench_ctx_switch_fpcmp:
+    movq    (%rsp), %rax
+    leaq    8(%rsp), %rdx
+    movq    %rbx, 0(%rdi)
+    movq    %rbp, 8(%rdi)
+    movq    %r12, 16(%rdi)
+    movq    %r13, 24(%rdi)
+    movq    %r14, 32(%rdi)
+    movq    %r15, 40(%rdi)
+    movq    %rdx, 48(%rdi)
+    movq    %rax, 56(%rdi)
+    stmxcsr 64(%rdi)
+    fnstcw  68(%rdi)
+    movq    0(%rsi), %rbx
+    movq    8(%rsi), %rbp
+    movq    16(%rsi), %r12
+    movq    24(%rsi), %r13
+    movq    32(%rsi), %r14
+    movq    40(%rsi), %r15
+    movl    64(%rdi), %ecx
+    cmpl    64(%rsi), %ecx
+    je      1f
+    ldmxcsr 64(%rsi)
+1:  movw    68(%rdi), %cx
+    cmpw    68(%rsi), %cx
+    je      2f
+    fldcw   68(%rsi)
+2:  movq    48(%rsi), %rsp
+    jmpq    *56(%rsi)
+    .size bench_ctx_switch_fpcmp, .-bench_ctx_switch_fpcmp
+)");
+
 namespace {
 
 [[noreturn]] void nofp_co_body(void* arg) {
@@ -214,5 +259,32 @@ void BM_CtxSwitch_AsmNoFpCsr(benchmark::State& state) {
   state.SetLabel("reference only: no MXCSR/x87 CW save");
 }
 BENCHMARK(BM_CtxSwitch_AsmNoFpCsr);
+
+}  // namespace
+
+namespace {
+
+[[noreturn]] void fpcmp_co_body(void* arg) {
+  auto* p = static_cast<AsmPair*>(arg);
+  for (;;) {
+    ++p->count;
+    bench_ctx_switch_fpcmp(&p->co, &p->main);
+  }
+}
+
+void BM_CtxSwitch_AsmFpCsrCompare(benchmark::State& state) {
+  MmapStack stack;
+  AsmPair pair;
+  gmpkit::core::make_context(&pair.co, stack.hi(), fpcmp_co_body, &pair);
+  for (auto _ : state) {
+    bench_ctx_switch_fpcmp(&pair.main, &pair.co);
+  }
+  benchmark::DoNotOptimize(pair.count);
+  if (pair.count != static_cast<std::uint64_t>(state.iterations())) state.SkipWithError("coroutine did not run once per iteration");
+  state.SetItemsProcessed(state.iterations());
+  state.counters["per_switch"] = per_switch(state);
+  state.SetLabel("reference: load MXCSR/x87 CW only if different");
+}
+BENCHMARK(BM_CtxSwitch_AsmFpCsrCompare);
 
 }  // namespace
