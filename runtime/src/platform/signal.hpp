@@ -42,6 +42,13 @@ bool signal_preempt(std::int64_t tid) noexcept;
 bool signal_thread(std::int64_t tid, int sig) noexcept;
 extern const int kSigPreempt;  // SIGURG
 
+// The calling thread's errno, read and written out of line: errno's address
+// is per thread and the compiler may reuse it within a function (it is a
+// const function's result), which is wrong across a switch that can move a
+// goroutine to another thread.
+int thread_errno() noexcept;
+void set_thread_errno(int v) noexcept;
+
 // ---- Where code lives (for the async safe-point rule) ----
 //
 // The runtime's own machine code is bracketed by the linker symbols

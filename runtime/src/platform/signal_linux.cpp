@@ -141,6 +141,15 @@ bool signal_thread(std::int64_t tid, int sig) noexcept {
 
 bool signal_preempt(std::int64_t tid) noexcept { return signal_thread(tid, SIGURG); }
 
+__attribute__((noinline)) int thread_errno() noexcept {
+  asm volatile("" ::: "memory");
+  return errno;
+}
+__attribute__((noinline)) void set_thread_errno(int v) noexcept {
+  asm volatile("" ::: "memory");
+  errno = v;
+}
+
 // ---- code regions ----
 
 extern "C" {

@@ -54,7 +54,6 @@
 // context, so an injected call cannot take effect). Under ASan it is on: the
 // injected frames live on the G's stack like any call and the switch is an
 // ordinary annotated mcall.
-#include <cerrno>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -199,7 +198,7 @@ using namespace gmpkit::core;
 // Called by gmpkit_async_preempt on the preempted G's stack, with every
 // register of the interrupted code saved below us. Go's asyncPreempt2.
 extern "C" void gmpkit_async_preempt2() noexcept {
-  const int saved_errno = errno;
+  const int saved_errno = gmpkit::rt::thread_errno();
   sched->nasyncpreempt.fetch_add(1, gmpkit::rt::relaxed);  // relaxed: statistics
   bool unwind = false;
   try {
@@ -211,5 +210,5 @@ extern "C" void gmpkit_async_preempt2() noexcept {
     unwind = true;
   }
   if (unwind) goexit1();
-  errno = saved_errno;  // the G may be on another thread now
+  gmpkit::rt::set_thread_errno(saved_errno);  // out of line: the G may be on another thread now
 }
