@@ -146,7 +146,7 @@ TEST(Chan, CapacitySweep) {
 TEST(Chan, NonblockRecvRace) {
   std::atomic<int> failures{0};
   run_procs(4, [&] {
-    for (int i = 0; i < 2000; i++) {
+    for (int i = 0; i < 10000; i++) {
       Chan<int> c(1);
       c.send(1);
       gmpkit::go([c, &failures]() mutable {

@@ -94,7 +94,7 @@ TEST(Select, BlocksUntilACaseIsReady) {
 TEST(Select, NonblockSelectRace) {
   int failures = 0;
   run_procs(2, [&] {
-    const int n = 2000;
+    const int n = 10000;
     Chan<bool> done(1);
     for (int i = 0; i < n; i++) {
       Chan<int> c1(1), c2(1);
@@ -115,7 +115,7 @@ TEST(Select, NonblockSelectRace) {
 TEST(Select, NonblockSelectRace2) {
   int failures = 0;
   run_procs(2, [&] {
-    const int n = 2000;
+    const int n = 10000;
     Chan<bool> done(1);
     for (int i = 0; i < n; i++) {
       Chan<int> c1(1), c2(0);
