@@ -12,9 +12,19 @@
 #include <thread>
 
 #include "core/sched.hpp"
+#include "platform/annotations.hpp"
 #include "platform/signal.hpp"
 
 namespace gmpkit::test {
+
+// False in builds where async preemption is compiled out (TSan).
+inline bool async_preempt_compiled_in() {
+#if GMPKIT_TSAN
+  return false;
+#else
+  return true;
+#endif
+}
 
 class PreemptStorm {
  public:

@@ -149,20 +149,26 @@ TEST(Preempt, GoroutineParallelism2) {
   gmpkit::run(procs(P), [&] {
     for (int attempt = 0; attempt < N; attempt++) {
       {
-        // Load: P goroutines that wait until they all run.
+        // Load: P goroutines that wait until they all run. (Go lets the
+        // spinners outlive this block; here they share its locals, so wait
+        // for them to leave.)
         gmpkit::Chan<bool> done(0);
         std::atomic<std::uint32_t> x{0};
+        gmpkit::WaitGroup left;
+        left.add(P);
         for (std::uint32_t p = 0; p < P; p++) {
           gmpkit::go([&, done]() mutable {
             if (x.fetch_add(1) + 1 == P) {
               done.send(true);
-              return;
+            } else {
+              while (x.load() != P) {
+              }
             }
-            while (x.load() != P) {
-            }
+            left.done();
           });
         }
         done.recv();
+        left.wait();
       }
       gmpkit::Chan<bool> done(0);
       std::atomic<std::uint32_t> x{0};

@@ -174,7 +174,9 @@ bool preemptone(P* pp) GMPKIT_NO_TSA {
   // same way): M structs live until run() ends, and the handler re-checks
   // everything on the target thread. (Never reached under TSan.)
   M* mp = pp->m;
-  if (mp == nullptr || mp == getm()) return false;
+  // acquire: pairs with mstart's release; an M that left its loop at
+  // shutdown keeps its P and gets no more signals.
+  if (mp == nullptr || mp == getm() || mp->exited.load(rt::acquire)) return false;
   G* gp = mp->curg;
   if (gp == nullptr) return false;
   preemptM(mp);
