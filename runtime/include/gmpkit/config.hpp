@@ -17,8 +17,14 @@ struct Config {
   // A goroutine that has run this long is asked to yield (sysmon's
   // preemption, Go's forcePreemptNS).
   std::chrono::nanoseconds time_slice = std::chrono::milliseconds(10);
-  // Asynchronous (signal-based) preemption; honoured once it lands.
+  // Asynchronous (signal-based) preemption of goroutines that do not reach
+  // a scheduling point (README "Preemption"). GMPKIT_DEBUG=asyncpreemptoff=1
+  // also turns it off.
   bool async_preempt = true;
+  // Wake-up preemption (beyond Go): when a timer is due but every P is busy,
+  // the goroutine on the P that owns the timer is preempted as soon as it
+  // has run this long, instead of at the end of its time_slice. 0 = off.
+  std::chrono::nanoseconds min_slice = std::chrono::milliseconds(1);
   // Upper bound on OS threads (Ms); exceeding it fails run() with
   // gmpkit::thread_exhaustion_error (Go's "thread exhaustion").
   int max_threads = 10000;

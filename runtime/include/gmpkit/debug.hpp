@@ -27,6 +27,7 @@ struct SchedStats {
   std::int64_t preemptions = 0;         // goroutines preempted (cooperatively or by signal)
   std::int64_t async_preemptions = 0;   // of those, preempted by signal (asynchronously)
   std::int64_t preempt_signals = 0;     // preemption signals (SIGURG) sent
+  std::int64_t wakeup_preempt_requests = 0;  // requests by wake-up preemption (Config::min_slice)
 };
 
 // Every live goroutine. Must be called on a goroutine; the view is a

@@ -82,6 +82,7 @@ SchedStats stats() {
   s.preemptions = sched->npreempted.load(rt::relaxed);
   s.async_preemptions = sched->nasyncpreempt.load(rt::relaxed);
   s.preempt_signals = sched->npreemptsig.load(rt::relaxed);
+  s.wakeup_preempt_requests = sched->nwakeuppreempt.load(rt::relaxed);
   return s;
 }
 

@@ -116,6 +116,7 @@ struct Sched {
   rt::Atomic<std::int64_t> nasyncpreempt{0};  // async preemptions (also counted in npreempted)
   rt::Atomic<std::int64_t> npreemptsig{0};    // preemption signals sent
 
+  rt::Atomic<std::int64_t> nwakeuppreempt{0}; // wake-up preemption requests (Config::min_slice)
   // Stop-the-world (stw/stw.cpp; Go's sched.gcwaiting, stopwait, stopnote,
   // worldsema, newprocs).
   rt::Atomic<bool> gcwaiting{false};  // Ps must stop at their next scheduling point
@@ -249,6 +250,11 @@ extern rt::Atomic<std::uint32_t> netpollWaiters;
 void netpollready(GQueue* toRun, void* pd, int mode);
 // fd_wait.cpp: register fd's poll descriptor (EPOLLET, in+out) for a wait.
 bool netpollopen(int fd, void* pd);
+// Wake-up preemption (Config::min_slice), called by sysmon each round after
+// retake: if every P is busy and a P's earliest timer is due, preempt that
+// P's G once it has run min_slice. Returns when sysmon should look again
+// (nanotime; 0: nothing pending).
+std::int64_t wakeup_preempt(std::int64_t now);
 void netpoll_free_descs();
 
 }  // namespace gmpkit::core

@@ -193,6 +193,45 @@ bool preemptall() {
   return res;
 }
 
+// Wake-up preemption (beyond Go; Config::min_slice). A due timer is run by
+// the M that holds the timer's P, at its next scheduling point; when every P
+// runs a goroutine that never reaches one for a whole time slice (10 ms),
+// a sleep_for(1ms) wakes 10+ ms late (Go 1.19 behaves so). So: if no P is
+// idle (an idle P's M would be the poller and run the timer) and P's
+// earliest timer is due, preempt P's goroutine once sysmon has seen it run
+// for min_slice — that P then runs its timers first thing in findrunnable.
+// Preempting another P would not help: a preempted G sits on the global
+// runq, which findrunnable serves before it steals timers.
+std::int64_t wakeup_preempt(std::int64_t now) GMPKIT_NO_TSA {
+  const std::int64_t min_slice = sched->cfg.min_slice.count();
+  if (min_slice <= 0) return 0;
+  if (sched->npidle.load(rt::seq_cst) != 0) return 0;  // seq_cst: as wakep reads it
+  std::int64_t next = 0;
+  auto want = [&next](std::int64_t t) {
+    if (next == 0 || t < next) next = t;
+  };
+  for (P* pp : sched->allp) {
+    if (pp->pstatus() != PStatus::running) continue;
+    std::int64_t when = time::nobarrierWakeTime(pp->timers);
+    if (when == 0) continue;
+    if (when > now) {
+      want(when);
+      continue;
+    }
+    // Due. retake (just before us, same round) keeps sysmon_schedwhen: the
+    // first round that saw this P's current schedtick.
+    std::int64_t ran_since = pp->sysmon_schedwhen;
+    if (ran_since + min_slice <= now) {
+      if (!pp->preempt.load(rt::relaxed)) sched->nwakeuppreempt.fetch_add(1, rt::relaxed);  // relaxed: statistics
+      preemptone(pp);
+      want(now + 50 * 1000);  // re-send soon if it was not at a safe point
+    } else {
+      want(ran_since + min_slice);
+    }
+  }
+  return next;
+}
+
 }  // namespace gmpkit::core
 
 using namespace gmpkit::core;

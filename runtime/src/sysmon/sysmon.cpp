@@ -102,11 +102,18 @@ void sysmon_main(void*) {
   void* sigstack = rt::signal_stack_enable();
   std::uint32_t idle = 0, delay = 0;
   std::int64_t last_report = 0;
+  std::int64_t wake_at = 0;  // wake-up preemption: next check due (0: none)
   while (!g_sysmon_stop.load(rt::acquire)) {  // acquire: pairs with sysmon_stop
     if (idle == 0) delay = 20;
     else if (idle > 50) delay *= 2;
     if (delay > 10 * 1000) delay = 10 * 1000;
-    sched->sysmon_note.tsleep(static_cast<std::int64_t>(delay) * 1000);
+    std::int64_t sleep_ns = static_cast<std::int64_t>(delay) * 1000;
+    if (wake_at != 0) {
+      std::int64_t until = wake_at - rt::nanotime();
+      if (until < 20 * 1000) until = 20 * 1000;
+      if (until < sleep_ns) sleep_ns = until;
+    }
+    sched->sysmon_note.tsleep(sleep_ns);
     std::int64_t now = rt::nanotime();
     if (sched->exiting.load(rt::acquire)) {  // acquire: exiting_since is visible
       if (now - sched->exiting_since >= 1000000000 && now - last_report >= 1000000000) {
@@ -134,6 +141,7 @@ void sysmon_main(void*) {
     // Go resets idle only when a P was retaken from a syscall; preemption
     // requests alone let sysmon back off to 10 ms.
     if (retake(now) != 0) idle = 0; else idle++;
+    wake_at = wakeup_preempt(now);  // sysmon/preempt.cpp
   }
   rt::signal_stack_disable(sigstack);
 }
