@@ -1,4 +1,5 @@
 // timer_test.cpp — sleep_for and the per-P timers behind it (time/timer.hpp):
+// the heap checked white-box with virtual time (TimerHeap.*), and
 // durations honoured, wake order, zero/negative sleeps, many sleepers, and
 // checkdead's "timers pending means no deadlock" rule.
 #include <gtest/gtest.h>
@@ -9,10 +10,14 @@
 #include <limits>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "core/sched.hpp"
 #include "gmpkit/gmpkit.hpp"
+#include "platform/clock.hpp"
+#include "time/timer.hpp"
 
 namespace {
 
@@ -52,53 +57,46 @@ TEST_P(SleepAtProcs, ManyShortSleepsAddUp) {
   EXPECT_GE(took, 10ms);
 }
 
-// Sleepers of 1..50 ms (spawned in a shuffled order) wake in the order of
-// their durations. Timers that expire in the same scheduling round are made
-// runnable together (the last one readied runs first, as in Go, because
-// goready uses runnext), so an OS stall of the poller thread can reorder
-// neighbours; like Go's TestAfterQueuing, retry with a wider spacing before
-// declaring failure.
-TEST_P(SleepAtProcs, WakeOrderFollowsDurations) {
-  std::string log;
-  bool ok = false;
-  for (int spacing_ms : {1, 2, 5, 10}) {
-    std::vector<int> order;
-    std::vector<Clock::duration> slept(51);
-    gmpkit::run(procs(GetParam()), [&] {
-      std::vector<int> ks;
-      for (int k = 1; k <= 50; k++) ks.push_back(k);
-      std::shuffle(ks.begin(), ks.end(), std::mt19937(static_cast<unsigned>(spacing_ms)));
-      std::mutex mu;
-      gmpkit::WaitGroup wg;
-      wg.add(50);
-      auto start = Clock::now();
-      for (int k : ks) {
-        gmpkit::go([&, k] {
-          gmpkit::sleep_for(std::chrono::milliseconds(k * spacing_ms));
-          auto now = Clock::now();
-          {
-            std::lock_guard<std::mutex> g(mu);
-            order.push_back(k);
-            slept[static_cast<std::size_t>(k)] = now - start;
-          }
-          wg.done();
-        });
-      }
-      wg.wait();
-    });
-    ASSERT_EQ(order.size(), 50u);
-    for (int k = 1; k <= 50; k++)
-      EXPECT_GE(slept[static_cast<std::size_t>(k)], std::chrono::milliseconds(k * spacing_ms)) << "k=" << k;
-    if (std::is_sorted(order.begin(), order.end())) {
-      ok = true;
-      break;
+// Sleepers of 1..50 ms (spawned in a shuffled order) each wake no earlier
+// than their own duration, and all of them wake. The order in which user
+// code observes the wake-ups is not asserted here: timers that expire in
+// the same scheduling round are readied together (goready uses runnext, so
+// the last readied runs first, as in Go), and any OS stall of the poller
+// thread batches neighbours — on a loaded 2-core machine even 10 ms apart.
+// The firing order itself is checked deterministically below
+// (TimerHeap.FiresInWhenOrder).
+TEST_P(SleepAtProcs, ShuffledSleepersEachWakeAfterTheirDuration) {
+  std::vector<int> order;
+  std::vector<Clock::duration> slept(51);
+  gmpkit::run(procs(GetParam()), [&] {
+    std::vector<int> ks;
+    for (int k = 1; k <= 50; k++) ks.push_back(k);
+    std::shuffle(ks.begin(), ks.end(), std::mt19937(7));
+    std::mutex mu;
+    gmpkit::WaitGroup wg;
+    wg.add(50);
+    auto start = Clock::now();
+    for (int k : ks) {
+      gmpkit::go([&, k] {
+        gmpkit::sleep_for(std::chrono::milliseconds(k));
+        auto now = Clock::now();
+        {
+          std::lock_guard<std::mutex> g(mu);
+          order.push_back(k);
+          slept[static_cast<std::size_t>(k)] = now - start;
+        }
+        wg.done();
+      });
     }
-    log += "spacing " + std::to_string(spacing_ms) + " ms: order";
-    for (int k : order) log += " " + std::to_string(k);
-    log += "\n";
+    wg.wait();
+  });
+  ASSERT_EQ(order.size(), 50u);
+  std::vector<int> sorted = order;
+  std::sort(sorted.begin(), sorted.end());
+  for (int k = 1; k <= 50; k++) {
+    EXPECT_EQ(sorted[static_cast<std::size_t>(k - 1)], k) << "each sleeper woke exactly once";
+    EXPECT_GE(slept[static_cast<std::size_t>(k)], std::chrono::milliseconds(k)) << "k=" << k;
   }
-  EXPECT_TRUE(ok) << log;
-  if (!log.empty()) std::printf("retried:\n%s", log.c_str());
 }
 
 // d <= 0 returns at once without yielding (Go: time.Sleep(0) is a no-op).
@@ -248,5 +246,86 @@ TEST(Sleep, LongSleeperIsUnwoundAtShutdown) { sleeper_is_unwound(24h); }
 // overflow". It happens to work in plain builds. Fix: clamp before adding
 // (d > INT64_MAX - now ? INT64_MAX : now + d).
 TEST(Sleep, DISABLED_HugeDurationDoesNotWrapAround) { sleeper_is_unwound(std::chrono::nanoseconds::max()); }
+
+// ---- the per-P heap itself (white box, virtual time) ----
+
+// On the only P of a procs=1 runtime, timers are added with `when` an hour
+// in the future (so the scheduler never fires them itself) and checkTimers
+// is driven with a fake `now`: timers fire in `when` order (ties in any
+// order), only those due, timer0When tracks the heap's top, deltimer removes
+// from anywhere in the heap, and a callback may re-arm its own timer.
+struct Fired {
+  std::vector<std::int64_t> whens;
+  gmpkit::time::Timer* rearm = nullptr;
+  std::int64_t rearm_when = 0;
+};
+void record_fire(void* arg, std::uintptr_t seq) {
+  auto* f = static_cast<Fired*>(arg);
+  f->whens.push_back(static_cast<std::int64_t>(seq));
+  if (f->rearm && seq == static_cast<std::uintptr_t>(f->rearm->when) && f->rearm_when) {
+    gmpkit::time::Timer* t = f->rearm;
+    t->when = f->rearm_when;
+    t->seq = static_cast<std::uintptr_t>(f->rearm_when);
+    f->rearm_when = 0;
+    gmpkit::time::addtimer(gmpkit::core::getm()->p, t);
+  }
+}
+
+TEST(TimerHeap, FiresInWhenOrder) {
+  constexpr int kN = 500;
+  gmpkit::Config cfg = procs(1);
+  cfg.time_slice = std::chrono::hours(1);  // main is not preempted mid-test
+  gmpkit::run(cfg, [&] {
+    gmpkit::core::P* pp = gmpkit::core::getm()->p;
+    ASSERT_NE(pp, nullptr);
+    const std::int64_t base = gmpkit::rt::nanotime() + std::int64_t{3600} * 1000000000;
+    std::vector<gmpkit::time::Timer> timers(kN);
+    Fired fired;
+    std::mt19937 rng(99);
+    std::int64_t min_when = INT64_MAX;
+    for (auto& t : timers) {
+      t.when = base + static_cast<std::int64_t>(rng() % 100000);  // duplicates likely
+      t.seq = static_cast<std::uintptr_t>(t.when);
+      t.f = record_fire;
+      t.arg = &fired;
+      min_when = std::min(min_when, t.when);
+      gmpkit::time::addtimer(pp, &t);
+      EXPECT_EQ(gmpkit::time::nobarrierWakeTime(pp->timers), min_when);
+    }
+    EXPECT_EQ(pp->timers.numTimers.load(gmpkit::rt::relaxed), static_cast<std::uint32_t>(kN));
+
+    // Delete every 5th timer (from anywhere in the heap): they never fire.
+    std::multiset<std::int64_t> want;
+    for (int i = 0; i < kN; i++) {
+      if (i % 5 == 0) {
+        EXPECT_TRUE(gmpkit::time::deltimer(&timers[static_cast<std::size_t>(i)]));
+        EXPECT_FALSE(gmpkit::time::deltimer(&timers[static_cast<std::size_t>(i)])) << "already removed";
+      } else {
+        want.insert(timers[static_cast<std::size_t>(i)].when);
+      }
+    }
+    // One timer re-arms itself from its callback, later than everything.
+    gmpkit::time::Timer* re = &timers[1];
+    fired.rearm = re;
+    fired.rearm_when = base + 200000;
+    want.insert(fired.rearm_when);
+
+    // Advance virtual time in steps; each step fires exactly the due ones.
+    for (std::int64_t now_off = 0; now_off <= 210000; now_off += 7000) {
+      std::int64_t now = base + now_off;
+      bool ran = false;
+      std::size_t before = fired.whens.size();
+      std::int64_t next = gmpkit::time::checkTimers(pp, &now, &ran);
+      EXPECT_EQ(ran, fired.whens.size() > before);
+      for (std::size_t i = before; i < fired.whens.size(); i++) EXPECT_LE(fired.whens[i], base + now_off);
+      if (next != 0) EXPECT_GT(next, base + now_off) << "the next timer is not due yet";
+      EXPECT_EQ(gmpkit::time::nobarrierWakeTime(pp->timers), next);
+    }
+    EXPECT_TRUE(std::is_sorted(fired.whens.begin(), fired.whens.end())) << "fired in `when` order";
+    EXPECT_EQ(std::multiset<std::int64_t>(fired.whens.begin(), fired.whens.end()), want);
+    EXPECT_EQ(pp->timers.numTimers.load(gmpkit::rt::relaxed), 0u);
+    EXPECT_EQ(gmpkit::time::nobarrierWakeTime(pp->timers), 0);
+  });
+}
 
 }  // namespace
