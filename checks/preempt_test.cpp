@@ -430,6 +430,35 @@ TEST(Preempt, AllocatorUnderSignalStorm) {
   EXPECT_GT(async, 0);
 }
 
+// Wake-up preemption: with every P in a call-free loop, a sleeping
+// goroutine's due timer makes sysmon preempt the loop on the timer's P
+// (after min_slice) instead of waiting for the 10 ms slice. Behaviour only:
+// the requests happen, and never when min_slice is 0.
+TEST(Preempt, WakeupPreemptionForDueTimers) {
+  REQUIRE_ASYNC();
+  for (auto min_slice : {std::chrono::nanoseconds(1ms), std::chrono::nanoseconds(0)}) {
+    gmpkit::Config cfg = procs(1);
+    cfg.min_slice = min_slice;
+    std::int64_t requests = -1;
+    gmpkit::run(cfg, [&] {
+      std::atomic<bool> stop{false};
+      gmpkit::WaitGroup wg;
+      wg.add(1);
+      gmpkit::go([&] {
+        while (!stop.load(std::memory_order_relaxed)) {
+        }
+        wg.done();
+      });
+      for (int i = 0; i < 20; i++) gmpkit::sleep_for(1ms);
+      stop.store(true);
+      wg.wait();
+      requests = gmpkit::debug::stats().wakeup_preempt_requests;
+    });
+    if (min_slice.count() != 0) EXPECT_GT(requests, 0);
+    else EXPECT_EQ(requests, 0);
+  }
+}
+
 // ---- turning it off ----
 
 TEST(Preempt, ConfigTurnsAsyncOff) {
