@@ -7,6 +7,7 @@
 #include "gmpkit/error.hpp"
 #include "gmpkit/metrics.hpp"
 #include "gmpkit/netpoll.hpp"
+#include "gmpkit/os_thread.hpp"
 #include "gmpkit/runtime.hpp"
 #include "gmpkit/select.hpp"
 #include "gmpkit/stw.hpp"

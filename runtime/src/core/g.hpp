@@ -53,6 +53,8 @@ struct G {
   std::int64_t waitsince = 0;
   bool unwinding = false;  // shutdown: resume only to throw forced_unwind
 
+  M* lockedm = nullptr;    // LockOSThread: the M this G is wired to
+
   SemaWaiter sema;
   time::Timer timer;  // the G's own timer (sleep_for)
 

@@ -67,7 +67,7 @@ void newm(P* pp, bool spinning) {
   {
     rt::LockGuard g(sched->lock);
     id = sched->mnext;
-    if (id + 1 > sched->maxmcount) {
+    if (id - sched->nmfreed + 1 > sched->maxmcount) {  // Go's checkmcount: live Ms
       over = true;
     } else {
       sched->mnext++;
@@ -77,10 +77,14 @@ void newm(P* pp, bool spinning) {
     M* mp = allocm(pp, spinning);
     mp->id = id;
     sched->nthreads.fetch_add(1, rt::relaxed);  // relaxed: statistics
-    if (rt::thread_create(&mp->thread, mstart_thunk, mp, kG0StackSize)) return;
+    if (rt::thread_create(&mp->thread, mstart_thunk, mp, kG0StackSize)) {
+      mp->thread_state.store(M::kThreadRunning, rt::release);  // release: publishes mp->thread to the joiner
+      return;
+    }
     // The OS refused: treat like the limit (Go: "failed to create new OS thread").
     mp->exited.store(true, rt::release);  // release: nothing to join
     mp->thread.handle = 0;
+    mp->thread_state.store(M::kNoThread, rt::release);  // release: as above
   }
   // Give the P back (and the spinning count) before reporting.
   {
@@ -233,7 +237,7 @@ M* mget() {
 // made runnable again: a deadlock.
 bool checkdead() {
   if (sched->exiting.load(rt::relaxed)) return false;  // relaxed: set under sched.lock, which we hold
-  std::int64_t run = sched->mnext - sched->nmidle - sched->nmidlelocked - sched->nmsys;
+  std::int64_t run = sched->mnext - sched->nmidle - sched->nmidlelocked - sched->nmsys - sched->nmfreed;
   if (run > 0) return false;
   if (run < 0) fatal("checkdead: inconsistent counts");
   for (P* pp : sched->allp)

@@ -32,6 +32,12 @@ struct M {
   std::uint32_t syscalltick = 0;  // oldp's syscalltick at entersyscall
   bool spinning = false;  // looking for work (counted in sched.nmspinning)
   bool blocked = false;   // parked on `park`
+  // LockOSThread (core/lockosthread.cpp): the G wired to this M, Go's
+  // external nesting count, and whether the M is parked waiting for it.
+  G* lockedg = nullptr;
+  std::uint32_t lockedExt = 0;
+  bool lockedwait = false;  // GUARDED_BY(sched->lock)
+  bool exit_thread = false; // its locked G exited: leave schedule_loop and end the thread
   int stw_syscalls = 0;   // syscalls made by the G holding the stopped world (run inline)
   int locks = 0;          // acquirem depth: >0 forbids async preemption
   rt::Note park;
@@ -41,6 +47,11 @@ struct M {
   rt::Thread thread;
   bool is_m0 = false;
   rt::Atomic<bool> exited{false};
+  // newm's progress, for shutdown's joiner: kThreadCreating until
+  // thread_create returned (then `thread` is valid), or kNoThread.
+  static constexpr std::uint32_t kThreadCreating = 0, kThreadRunning = 1, kNoThread = 2;
+  rt::Atomic<std::uint32_t> thread_state{kThreadCreating};
+  bool joined = false;  // m0 (shutdown) only
 
   // mcall: the function g0 runs on behalf of curg. Returns the G to run
   // next, or nullptr to schedule().

@@ -22,6 +22,7 @@
 #include "core/sched.hpp"
 #include "gmpkit/runtime.hpp"
 #include "platform/clock.hpp"
+#include "platform/futex.hpp"
 #include "platform/signal.hpp"
 
 #if GMPKIT_ASAN
@@ -122,6 +123,14 @@ void run_body(G* gp) {
 
 G* goexit0(M* mp, G* gp) {
   casgstatus(gp, GStatus::running, GStatus::dead);
+  // Exiting while locked: the thread may be in a state the goroutine set up
+  // for itself; end it rather than reuse it (not at shutdown: m0 unwinds
+  // every G and must not leave).
+  const bool locked = gp->lockedm != nullptr;
+  gp->lockedm = nullptr;
+  mp->lockedg = nullptr;
+  mp->lockedExt = 0;
+  if (locked && !sched->exiting.load(rt::relaxed)) mp->exit_thread = true;  // relaxed: a late exit only costs a thread
   gp->entry_ops = nullptr;
   gp->entry_obj = nullptr;
   gp->started = false;
@@ -193,9 +202,22 @@ void free_all_gs() GMPKIT_NO_TSA {
 // Steps 2-4 of shutdown, on m0.
 void shutdown(M* m0) GMPKIT_NO_TSA {
   // 2. Join every other M (sysmon last: it diagnoses stragglers meanwhile).
-  for (M* mp = sched->allm.load(rt::acquire); mp; mp = mp->alllink) {  // acquire: pairs with allocm's publish
-    if (mp == m0 || mp == sched->sysmon_m || mp->thread.handle == 0) continue;
-    rt::thread_join(mp->thread);
+  // Ms still running may start new ones (handoffp from an exiting locked
+  // M, say), and a new M's thread handle is valid only once its creator's
+  // thread_create returned: sweep until every M is joined.
+  for (bool pending = true; pending;) {
+    pending = false;
+    for (M* mp = sched->allm.load(rt::acquire); mp; mp = mp->alllink) {  // acquire: pairs with allocm's publish
+      if (mp == m0 || mp == sched->sysmon_m || mp->joined) continue;
+      std::uint32_t st = mp->thread_state.load(rt::acquire);  // acquire: pairs with newm's release
+      if (st == M::kThreadCreating) {
+        pending = true;
+        continue;
+      }
+      if (st == M::kThreadRunning) rt::thread_join(mp->thread);
+      mp->joined = true;
+    }
+    if (pending) rt::osyield();
   }
   sysmon_stop();
 
@@ -207,6 +229,9 @@ void shutdown(M* m0) GMPKIT_NO_TSA {
     pp->set_status(PStatus::idle);
   }
   sched->runq.reset();
+  m0->lockedg = nullptr;
+  m0->lockedExt = 0;
+  m0->exit_thread = false;
   m0->p = nullptr;
   m0->spinning = false;
   acquirep(m0, sched->allp[0]);
@@ -294,6 +319,7 @@ void begin_shutdown() GMPKIT_NO_TSA {
       mp->nextp = nullptr;
       mp->park.wakeup();
     }
+    wake_locked_ms_for_shutdown();
   }
   for (P* pp : sched->allp) pp->preempt.store(true, rt::relaxed);  // relaxed: a request; exiting is the real signal
   netpollBreak();

@@ -63,6 +63,7 @@ struct Sched {
   std::int64_t mnext GMPKIT_GUARDED_BY(lock) = 0;  // number of Ms created, next M id
   std::int32_t maxmcount = 10000;
   std::int32_t nmsys GMPKIT_GUARDED_BY(lock) = 0;  // system Ms (sysmon), not counted for deadlock
+  std::int32_t nmfreed GMPKIT_GUARDED_BY(lock) = 0;  // Ms that exited (locked G exited) or m0 wedged
   rt::Atomic<M*> allm{nullptr};
   M* m0 = nullptr;
 
@@ -115,8 +116,8 @@ struct Sched {
   rt::Atomic<std::int64_t> nsyscalls{0}, nsyscallslow{0}, nhandoffs{0};
   rt::Atomic<std::int64_t> nasyncpreempt{0};  // async preemptions (also counted in npreempted)
   rt::Atomic<std::int64_t> npreemptsig{0};    // preemption signals sent
-
   rt::Atomic<std::int64_t> nwakeuppreempt{0}; // wake-up preemption requests (Config::min_slice)
+
   // Stop-the-world (stw/stw.cpp; Go's sched.gcwaiting, stopwait, stopnote,
   // worldsema, newprocs).
   rt::Atomic<bool> gcwaiting{false};  // Ps must stop at their next scheduling point
@@ -198,6 +199,21 @@ inline bool holds_stopped_world(const M* mp) noexcept {
   return mp->p != nullptr && mp->p->pstatus() == PStatus::gcstop;
 }
 
+// ---- core/lockosthread.cpp ----
+// The locked M's G stopped running: hand off the P and park until its G is
+// runnable again and handed to us (with a P). False: the runtime is exiting.
+bool stoplockedm(M* mp);
+// gp (found runnable by mp) is locked to another M: hand it our P, then
+// stopm. Returns stopm's result.
+bool startlockedm(M* mp, G* gp);
+// A G exited while locked: mp gives up its P and its thread ends (m0 parks
+// until shutdown instead).
+void mexit(M* mp);
+// begin_shutdown, sched.lock held: wake Ms parked in stoplockedm/mexit.
+void wake_locked_ms_for_shutdown() GMPKIT_REQUIRES(sched->lock);
+// sysmon.cpp: Go's incidlelocked.
+void incidlelocked(std::int32_t v);
+
 // ---- sync/park.cpp: switching ----
 // Switch to g0 and run fn(m, g) there (Go's mcall). Returns when the G is
 // resumed; throws forced_unwind if it is resumed only to be unwound.
@@ -234,6 +250,11 @@ bool preemptone(P* pp);
 // Go's preemptall: preemptone every running P (stop-the-world). Returns
 // true if at least one request was made.
 bool preemptall();
+// Wake-up preemption (Config::min_slice), called by sysmon each round after
+// retake: if every P is busy and a P's earliest timer is due, preempt that
+// P's G once it has run min_slice. Returns when sysmon should look again
+// (nanotime; 0: nothing pending).
+std::int64_t wakeup_preempt(std::int64_t now);
 
 // ---- netpoll ----
 bool netpollinited() noexcept;
@@ -250,11 +271,6 @@ extern rt::Atomic<std::uint32_t> netpollWaiters;
 void netpollready(GQueue* toRun, void* pd, int mode);
 // fd_wait.cpp: register fd's poll descriptor (EPOLLET, in+out) for a wait.
 bool netpollopen(int fd, void* pd);
-// Wake-up preemption (Config::min_slice), called by sysmon each round after
-// retake: if every P is busy and a P's earliest timer is due, preempt that
-// P's G once it has run min_slice. Returns when sysmon should look again
-// (nanotime; 0: nothing pending).
-std::int64_t wakeup_preempt(std::int64_t now);
 void netpoll_free_descs();
 
 }  // namespace gmpkit::core

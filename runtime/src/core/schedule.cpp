@@ -246,6 +246,18 @@ void schedule_loop(M* mp) {
   G* next = nullptr;
   bool inheritTime = false;
   for (;;) {
+    if (next == nullptr && mp->exit_thread) {
+      // Our locked G exited while locked: this thread goes away with it.
+      mp->exit_thread = false;
+      mexit(mp);
+      return;
+    }
+    if (next == nullptr && mp->lockedg != nullptr) {
+      // A locked M runs nothing but its G: wait until it is handed back.
+      if (!stoplockedm(mp)) return;
+      next = mp->lockedg;
+      inheritTime = false;
+    }
     if (next == nullptr) {
       // Only an mcall handler that could not get a P and found the runtime
       // exiting (exitsyscall0) leaves us without one.
@@ -264,6 +276,13 @@ void schedule_loop(M* mp) {
       // A spinning M that found work wakes another spinner.
       if (mp->spinning) resetspinning(mp);
       if (tryWakeP) wakep();
+      if (next->lockedm != nullptr) {
+        // Locked to another M: hand it our P, then wait for work ourselves.
+        bool ok = startlockedm(mp, next);
+        next = nullptr;
+        if (!ok) return;
+        continue;
+      }
     }
     execute(mp, next, inheritTime);
     // Back on g0: the G switched to us via mcall(fn). Run fn; it may hand

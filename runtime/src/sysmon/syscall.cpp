@@ -57,6 +57,9 @@ G* exitsyscall0(M* mp, G* gp) GMPKIT_NO_TSA {
     pp->schedtick.store(pp->schedtick.load(rt::relaxed) + 1, rt::relaxed);  // relaxed: a new slice (execute(gp, false))
     return gp;
   }
+  // A locked M waits for its G (now on the global runq) in stoplockedm,
+  // which schedule_loop runs when we return nothing.
+  if (mp->lockedg != nullptr) return nullptr;
   stopm(mp);  // false (exiting): schedule_loop sees no P and returns
   return nullptr;
 }

@@ -173,6 +173,9 @@ void sysmon_start() GMPKIT_NO_TSA {
   if (!rt::thread_create(&mp->thread, sysmon_main, nullptr, 256 * 1024)) {
     mp->thread.handle = 0;
     sched->sysmon_m = nullptr;
+    mp->thread_state.store(M::kNoThread, rt::release);  // release: shutdown's join sweep skips it
+  } else {
+    mp->thread_state.store(M::kThreadRunning, rt::release);  // release: as above (joined by sysmon_stop)
   }
 }
 
