@@ -61,8 +61,9 @@ std::vector<GoroutineInfo> goroutines() GMPKIT_NO_TSA {
     info.id = gp->goid;
     info.status = gstatus_name(st);
     bool waiting = st == GStatus::waiting;
-    info.wait_reason = waiting ? wait_reason_string(gp->waitreason) : "";
-    info.wait_ns = waiting && gp->waitsince ? now - gp->waitsince : 0;
+    info.wait_reason = waiting ? wait_reason_string(gp->waitreason.load(rt::relaxed)) : "";
+    const std::int64_t since = gp->waitsince.load(rt::relaxed);  // relaxed: diagnostics
+    info.wait_ns = waiting && since ? now - since : 0;
     out.push_back(std::move(info));
   }
   return out;

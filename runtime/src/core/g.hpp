@@ -49,8 +49,10 @@ struct G {
   void* entry_obj = nullptr;
   bool started = false;    // has entered its body (so has frames to unwind)
 
-  WaitReason waitreason = WaitReason::zero;
-  std::int64_t waitsince = 0;
+  // Written by the G's own M; read racily by debug::goroutines() and dumps
+  // (relaxed everywhere: a diagnostic snapshot).
+  rt::Atomic<WaitReason> waitreason{WaitReason::zero};
+  rt::Atomic<std::int64_t> waitsince{0};
   bool unwinding = false;  // shutdown: resume only to throw forced_unwind
 
   M* lockedm = nullptr;    // LockOSThread: the M this G is wired to

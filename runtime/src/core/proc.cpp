@@ -135,7 +135,7 @@ G* goexit0(M* mp, G* gp) {
   gp->entry_obj = nullptr;
   gp->started = false;
   gp->unwinding = false;
-  gp->waitreason = WaitReason::zero;
+  gp->waitreason.store(WaitReason::zero, rt::relaxed);  // relaxed: diagnostics (g.hpp)
   dropg(mp);
   P* pp = mp->p;
   pp->ngexited.store(pp->ngexited.load(rt::relaxed) + 1, rt::relaxed);  // relaxed: owner-only counter, summed racily

@@ -233,7 +233,7 @@ void execute(M* mp, G* gp, bool inheritTime) {
   mp->curg = gp;
   gp->m = mp;
   casgstatus(gp, GStatus::runnable, GStatus::running);
-  gp->waitsince = 0;
+  gp->waitsince.store(0, rt::relaxed);  // relaxed: diagnostics (g.hpp)
   P* pp = mp->p;
   pp->preempt.store(false, rt::relaxed);  // relaxed: a hint; a stale request only costs an early yield
   if (!inheritTime) {

@@ -43,7 +43,7 @@ void check_stack(G* gp) {
 
 G* park_m(M* mp, G* gp) {
   casgstatus(gp, GStatus::running, GStatus::waiting);
-  gp->waitsince = rt::nanotime();
+  gp->waitsince.store(rt::nanotime(), rt::relaxed);  // relaxed: diagnostics (g.hpp)
   dropg(mp);
   if (auto fn = mp->waitunlockf) {
     bool ok = fn(gp, mp->waitlock);
@@ -150,7 +150,7 @@ void gopark(bool (*unlockf)(G*, void*), void* lock, WaitReason reason) {
   }
   mp->waitlock = lock;
   mp->waitunlockf = unlockf;
-  gp->waitreason = reason;
+  gp->waitreason.store(reason, rt::relaxed);  // relaxed: diagnostics (g.hpp)
   mcall(park_m);
 }
 

@@ -119,7 +119,7 @@ void exitsyscall() {
     return;
   }
   mp->locks++;
-  gp->waitsince = 0;
+  gp->waitsince.store(0, rt::relaxed);  // relaxed: diagnostics (g.hpp)
   P* oldp = mp->oldp;
   mp->oldp = nullptr;
   if (exitsyscallfast(mp, oldp)) {
