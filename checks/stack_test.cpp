@@ -264,14 +264,11 @@ TEST_F(StackDeathTest, BoundedOverflowOnACanaryStackIsReportedAtNextSwitch) {
       testing::KilledBySignal(SIGABRT), "gmpkit: goroutine 1 stack overflow \\(stack size 65536\\)");
 }
 
-// Runtime limitation (reported): unbounded recursion on a canary-tier stack
-// runs through the unused stacks below it in the same slab (mapped, so no
-// fault) and faults only past the slab, more than 1 MiB below the stack;
-// on_fault (core/proc.cpp) only recognises a stack pointer at most 1 MiB
-// below the G's stack, so the process dies with a bare SIGSEGV instead of
-// the report. Widening that window to the slab (or to "sp below lo and
-// the fault address near sp") would fix it.
-TEST_F(StackDeathTest, DISABLED_UnboundedOverflowOnACanaryStackIsReported) {
+// Unbounded recursion on a canary-tier stack runs through the unused stacks
+// below it in the same slab (mapped, so no fault) and faults only past the
+// slab, far below the stack; on_fault recognises it by the stack pointer
+// being below the G's stack, however far.
+TEST_F(StackDeathTest, UnboundedOverflowOnACanaryStackIsReported) {
   OVERFLOW_DEATH(
       {
         gmpkit::Config cfg;

@@ -67,9 +67,10 @@ namespace {
   auto a = reinterpret_cast<std::uintptr_t>(addr);
   auto s = reinterpret_cast<std::uintptr_t>(sp);
   auto lo = reinterpret_cast<std::uintptr_t>(gp->stack.lo);
-  bool overflow = StackPool::in_guard(gp->stack, addr) ||
-                  (s < lo + 256 && s + (1u << 20) > lo) ||  // sp ran off the bottom of the stack
-                  (a < lo && a + 65536 > lo && s < lo + 4096);
+  // A guard-page hit, or the stack pointer below the G's stack (however far:
+  // on an unguarded canary stack a runaway recursion first runs through the
+  // unused stacks below it in the slab) with the fault at or below it.
+  bool overflow = StackPool::in_guard(gp->stack, addr) || (s < lo + 256 && a < lo + 4096);
   if (!overflow) return false;
   char buf[160];
   char num[2][24];

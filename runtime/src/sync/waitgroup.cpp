@@ -34,6 +34,9 @@ void WaitGroup::wait() {
   for (;;) {
     std::uint64_t s = state.load(rt::seq_cst);  // seq_cst: pairs with add
     if (static_cast<std::int32_t>(s >> 32) == 0) return;
+    // Check before registering as a waiter, or the rejected call would
+    // leave a phantom waiter behind.
+    if (core::getg() == nullptr) throw usage_error("gmpkit: blocking call outside a goroutine");
     if (state.cas(s, s + 1, rt::seq_cst)) {  // seq_cst: register as a waiter
       sync::semacquire(&sema_, core::WaitReason::sync_waitgroup_wait);
       if (state.load(rt::seq_cst) != 0)

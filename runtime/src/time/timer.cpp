@@ -163,8 +163,10 @@ void sleep_for(std::chrono::nanoseconds d) {
   if (d.count() <= 0) return;
   if (gp->unwinding) return;
   std::int64_t now = rt::nanotime();
-  std::int64_t when = now + d.count();
-  if (when < now) when = std::numeric_limits<std::int64_t>::max();  // overflow: sleep "forever"
+  // Clamp before adding: now + d may overflow (sleep "forever").
+  std::int64_t when = d.count() > std::numeric_limits<std::int64_t>::max() - now
+                          ? std::numeric_limits<std::int64_t>::max()
+                          : now + d.count();
   gp->timer.when = when;
   gp->timer.f = goroutine_ready;
   gp->timer.arg = gp;
