@@ -167,6 +167,9 @@ void preempt_init() {
 
 // Go's preemptone. Callable from sysmon, a STW caller, or a test thread.
 bool preemptone(P* pp) GMPKIT_NO_TSA {
+  // Never our own P (Go: mp == getg().m): stopTheWorld calls preemptall
+  // while it still holds its P in _Prunning.
+  if (M* self = getm(); self != nullptr && self->p == pp) return false;
   // relaxed: a request, re-sent every sysmon round until honoured.
   if (!pp->preempt.exchange(true, rt::relaxed)) sched->npreemptreq.fetch_add(1, rt::relaxed);
   if (!g_async.load(rt::relaxed)) return true;  // relaxed: fixed during a run
@@ -176,7 +179,7 @@ bool preemptone(P* pp) GMPKIT_NO_TSA {
   M* mp = pp->m;
   // acquire: pairs with mstart's release; an M that left its loop at
   // shutdown keeps its P and gets no more signals.
-  if (mp == nullptr || mp == getm() || mp->exited.load(rt::acquire)) return false;
+  if (mp == nullptr || mp->exited.load(rt::acquire)) return false;
   G* gp = mp->curg;
   if (gp == nullptr) return false;
   preemptM(mp);
