@@ -4,6 +4,7 @@
 // safe-point rule, and the XSAVE geometry for the injected call.
 #include <cpuid.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -14,7 +15,9 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
+#include <vector>
 
 #include "platform/signal.hpp"
 
@@ -178,6 +181,7 @@ struct Scan {
   bool first = true;
   bool self_in_main = false;
   CodeRegions* out;
+  std::uintptr_t main_bias = 0;  // the main program's load address (PIE)
 };
 
 int scan_object(dl_phdr_info* info, std::size_t, void* data) {
@@ -195,6 +199,7 @@ int scan_object(dl_phdr_info* info, std::size_t, void* data) {
     segs[n++] = r;
   }
   if (is_main) {
+    sc->main_bias = info->dlpi_addr;
     for (int i = 0; i < n; i++) sc->out->user[i] = segs[i];
     sc->out->nuser = n;
     sc->self_in_main = has_self;
@@ -203,6 +208,46 @@ int scan_object(dl_phdr_info* info, std::size_t, void* data) {
     sc->out->nrt = n;
   }
   return 0;
+}
+
+// The main program's linker-made stubs are not user code although they lie
+// in its executable segment: .plt/.plt.sec/.plt.got hold the jumps through
+// which *the runtime too* calls libc, libpthread and the sanitizer runtime
+// (an async preemption on the PLT stub of __sanitizer_finish_switch_fiber,
+// called between a start and a finish of a fiber switch, broke ASan's
+// fiber bookkeeping), and .init/.fini run before/after any goroutine.
+// They are added to the runtime ranges, read from /proc/self/exe's section
+// headers. Returns false if the file cannot be read: then user code cannot
+// be told from the stubs and async preemption stays off.
+bool exclude_linker_stubs(std::uintptr_t bias, CodeRegions* out) {
+  int fd = ::open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  auto pread_all = [fd](void* buf, std::size_t n, off_t off) {
+    return ::pread(fd, buf, n, off) == static_cast<ssize_t>(n);
+  };
+  ElfW(Ehdr) eh;
+  if (!pread_all(&eh, sizeof eh, 0) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) return false;
+  if (eh.e_shentsize != sizeof(ElfW(Shdr)) || eh.e_shnum == 0 || eh.e_shstrndx >= eh.e_shnum) return false;
+  std::vector<ElfW(Shdr)> sh(eh.e_shnum);
+  if (!pread_all(sh.data(), sh.size() * sizeof(ElfW(Shdr)), static_cast<off_t>(eh.e_shoff))) return false;
+  const ElfW(Shdr)& strtab = sh[eh.e_shstrndx];
+  std::vector<char> names(strtab.sh_size + 1, '\0');
+  if (!pread_all(names.data(), strtab.sh_size, static_cast<off_t>(strtab.sh_offset))) return false;
+  static constexpr const char* kStubs[] = {".plt", ".plt.sec", ".plt.got", ".iplt", ".init", ".fini"};
+  for (const ElfW(Shdr)& s : sh) {
+    if (s.sh_name >= strtab.sh_size || (s.sh_flags & SHF_EXECINSTR) == 0 || s.sh_size == 0) continue;
+    const char* name = names.data() + s.sh_name;
+    bool stub = false;
+    for (const char* k : kStubs) stub = stub || std::strcmp(name, k) == 0;
+    if (!stub) continue;
+    if (out->nrt == kMaxRanges) return false;
+    out->rt[out->nrt++] = Range{bias + s.sh_addr, bias + s.sh_addr + s.sh_size};
+  }
+  return true;
 }
 }  // namespace
 
@@ -224,6 +269,7 @@ bool code_regions_init() noexcept {
       return;  // runtime found nowhere: give up
     }
     if (g_regions.nuser == 0) return;
+    if (!exclude_linker_stubs(sc.main_bias, &g_regions)) return;
     g_regions_ok.store(true, std::memory_order_release);  // release: publishes g_regions
   });
   return g_regions_ok.load(std::memory_order_acquire);  // acquire: pairs with the store above
