@@ -32,6 +32,13 @@ struct Config {
   // -1 = automatic: a quarter of vm.max_map_count. Stacks beyond the budget
   // are canary-checked instead (see README, "Stacks").
   std::int64_t guarded_stacks = -1;
+  // schedtrace (Go's GODEBUG=schedtrace=N): every this many milliseconds
+  // sysmon prints a one-line scheduler summary ("SCHED 105ms: gomaxprocs=..")
+  // to stderr. 0 = off. GMPKIT_DEBUG=schedtrace=N overrides it.
+  std::chrono::milliseconds schedtrace{0};
+  // scheddetail (GODEBUG=scheddetail=1): schedtrace prints every P, M and
+  // G instead of the summary. GMPKIT_DEBUG=scheddetail=1 overrides it.
+  bool scheddetail = false;
 };
 
 }  // namespace gmpkit

@@ -36,5 +36,9 @@ std::vector<GoroutineInfo> goroutines();
 SchedStats stats();
 // Go-style goroutine headers: "goroutine 7 [chan receive, 3 minutes]:".
 void dump_goroutines(std::ostream& os);
+// One schedtrace report now (what GMPKIT_DEBUG=schedtrace=N prints every
+// N ms, Go's format): the "SCHED ..." summary line, or with detail the
+// P/M/G lines of scheddetail=1. Throws usage_error with no runtime running.
+void schedtrace(std::ostream& os, bool detail);
 
 }  // namespace gmpkit::debug

@@ -32,6 +32,27 @@ namespace gmpkit::core {
   std::abort();
 }
 
+namespace {
+// Go's casgstatus tracking (Go 1.17+, gTrackingPeriod = 8): sample the
+// runnable -> running latency of every 8th run of each G, plus its first.
+constexpr std::uint8_t kTrackingPeriod = 8;
+
+inline void track_sched_latency(G* gp, GStatus from, GStatus to) {
+  if (from == GStatus::running || from == GStatus::dead) {
+    if (gp->trackingSeq % kTrackingPeriod == 0) gp->tracking = true;
+    gp->trackingSeq++;
+  }
+  if (!gp->tracking) return;
+  if (to == GStatus::runnable) {
+    gp->runnableStamp = rt::nanotime();
+  } else if (to == GStatus::running) {
+    gp->tracking = false;
+    if (from == GStatus::runnable && gp->runnableStamp != 0) sched->sched_latency.record(rt::nanotime() - gp->runnableStamp);
+    gp->runnableStamp = 0;
+  }
+}
+}  // namespace
+
 void casgstatus(G* gp, GStatus from, GStatus to) {
 #if GMPKIT_CHECKED
   if (!gstatus_transition_legal(from, to)) {
@@ -40,6 +61,9 @@ void casgstatus(G* gp, GStatus from, GStatus to) {
     throw_g(msg, gp);
   }
 #endif
+  // Before the CAS: the caller owns gp until the CAS publishes it (a G
+  // made runnable may be running on another M right after).
+  track_sched_latency(gp, from, to);
   // acq_rel: release publishes what the G's owner did before (e.g. a
   // parked G's wait state) to whoever observes the new status; acquire
   // orders our later accesses after the previous owner's.

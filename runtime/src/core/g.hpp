@@ -57,6 +57,15 @@ struct G {
 
   M* lockedm = nullptr;    // LockOSThread: the M this G is wired to
 
+  // Scheduling-latency sampling (Go's g.tracking / trackingSeq /
+  // runnableStamp; core/g.cpp casgstatus): every 8th time the G leaves
+  // `running` (and at birth) it is tracked until it runs again, and the
+  // time it spent runnable goes into sched.sched_latency. Touched only by
+  // whoever makes the G's status change (ordered by the status CAS).
+  std::uint8_t trackingSeq = 0;
+  bool tracking = false;
+  std::int64_t runnableStamp = 0;
+
   SemaWaiter sema;
   time::Timer timer;  // the G's own timer (sleep_for)
 

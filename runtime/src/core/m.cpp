@@ -122,6 +122,7 @@ void startm(P* pp, bool spinning) GMPKIT_NO_TSA {
       return;
     }
   }
+  if (spinning) p_count(pp->nspinning);  // metrics: spinning transitions (pp is ours to hand over)
   M* nmp = mget();
   if (nmp == nullptr) {
     sched->lock.unlock();

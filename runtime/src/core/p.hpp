@@ -47,6 +47,11 @@ struct alignas(64) P {
 
   // Per-P counters, written by the owner only, summed by readers.
   rt::Atomic<std::int64_t> ngcreated{0}, ngexited{0};
+  // gmpkit::metrics() counters (observe/metrics.cpp): Gs taken from the
+  // global runq and the batches they came in (globrunqget), and Ms that
+  // started spinning while holding this P. Bumped with p_count() (load +
+  // store, no RMW): only the P's owner writes them.
+  rt::Atomic<std::int64_t> nglobrunqget{0}, nglobrunqbatch{0}, nspinning{0};
 
   // sysmon's view (Go's sysmontick), touched only by sysmon.
   std::uint32_t sysmon_schedtick = 0;
@@ -57,6 +62,12 @@ struct alignas(64) P {
   PStatus pstatus() const noexcept { return static_cast<PStatus>(status.load(rt::acquire)); }  // acquire: see the owner's writes
   void set_status(PStatus s) noexcept { status.store(static_cast<std::uint32_t>(s), rt::release); }  // release: publish prior writes
 };
+
+// Adds n to a per-P counter. Owner only: a plain load + store, no
+// read-modify-write (relaxed: statistics, summed by readers).
+inline void p_count(rt::Atomic<std::int64_t>& c, std::int64_t n = 1) noexcept {
+  c.store(c.load(rt::relaxed) + n, rt::relaxed);
+}
 
 // allp (Go's allp): every P this run has made, indexed by id. Ps are never
 // freed or moved before run() ends: procresize marks those past gomaxprocs

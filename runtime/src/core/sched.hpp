@@ -129,6 +129,9 @@ struct Sched {
   std::int64_t stw_begin = 0;         // owner only
   observe::Histogram stw_stopping, stw_total;
   rt::Atomic<std::int64_t> nstw{0};
+  // runnable -> running latency of every 8th G run (Go's sched.timeToRun,
+  // /sched/latencies:seconds); recorded by casgstatus (core/g.cpp).
+  observe::Histogram sched_latency;
 
   explicit Sched(const Config& c, std::size_t stack_size);
 };
@@ -181,6 +184,11 @@ void pidleput(P* pp) GMPKIT_REQUIRES(sched->lock);
 P* pidleget() GMPKIT_REQUIRES(sched->lock);
 void gfput(P* pp, G* gp);
 G* gfget(P* pp);
+
+// ---- sysmon/preempt.cpp ----
+// GMPKIT_DEBUG="name=value,..." (Go's GODEBUG): the integer value of name,
+// or def if absent.
+int debug_setting(const char* name, int def);
 
 // ---- observe/metrics.cpp ----
 // Keeps this run's final metrics for gmpkit::metrics() after run() returns.

@@ -33,7 +33,13 @@ bool idlep_read(std::uint32_t id) {
 }
 
 G* globrunqget_locked(P* pp, std::int32_t max) GMPKIT_NO_TSA {
-  return sched->runq.get(pp->runq, max, sched->gomaxprocs.load(rt::relaxed));  // relaxed: changes only with the world stopped
+  const std::int32_t before = sched->runq.size();
+  G* gp = sched->runq.get(pp->runq, max, sched->gomaxprocs.load(rt::relaxed));  // relaxed: changes only with the world stopped
+  if (gp != nullptr) {  // metrics: global-runq takes (we own pp)
+    p_count(pp->nglobrunqbatch);
+    p_count(pp->nglobrunqget, before - sched->runq.size());
+  }
+  return gp;
 }
 
 // stealWork: try to steal a runnable G or timer from any other P.
@@ -146,6 +152,7 @@ top:
     if (!mp->spinning) {
       mp->spinning = true;
       sched->nmspinning.fetch_add(1, rt::seq_cst);  // seq_cst: dance
+      p_count(pp->nspinning);  // metrics: spinning transitions
     }
     bool newWork = false;
     if (G* gp = stealWork(mp, &now, inheritTime, &pollUntil, &newWork)) return gp;
@@ -176,6 +183,7 @@ top:
       acquirep(mp, p2);
       mp->spinning = true;
       sched->nmspinning.fetch_add(1, rt::seq_cst);  // seq_cst: dance
+      p_count(p2->nspinning);  // metrics: spinning transitions
       goto top;
     }
     pollUntil = checkTimersNoP(pollUntil);
@@ -216,6 +224,7 @@ top:
       if (wasSpinning) {
         mp->spinning = true;
         sched->nmspinning.fetch_add(1, rt::seq_cst);  // seq_cst: dance
+        p_count(p2->nspinning);  // metrics: spinning transitions
       }
       goto top;
     }

@@ -19,6 +19,10 @@ Metrics collect() {
     P* pp = sched->allp.slot(i);
     m.goroutines_spawned += pp->ngcreated.load(rt::relaxed);
     m.goroutines_exited += pp->ngexited.load(rt::relaxed);
+    m.schedticks += pp->schedtick.load(rt::relaxed);
+    m.globrunq_takes += pp->nglobrunqget.load(rt::relaxed);
+    m.globrunq_batches += pp->nglobrunqbatch.load(rt::relaxed);
+    m.spinning_transitions += pp->nspinning.load(rt::relaxed);
   }
   m.threads = sched->nthreads.load(rt::relaxed);
   m.steals = sched->nsteals.load(rt::relaxed);
@@ -31,6 +35,12 @@ Metrics collect() {
   m.stws = sched->nstw.load(rt::relaxed);
   m.stw_stopping = sched->stw_stopping.snapshot();
   m.stw_total = sched->stw_total.snapshot();
+  m.preemptions_async = sched->nasyncpreempt.load(rt::relaxed);
+  // Async preemptions are also counted in npreempted; the two are read a
+  // moment apart, so clamp the difference.
+  m.preemptions_sync = m.preemptions > m.preemptions_async ? m.preemptions - m.preemptions_async : 0;
+  m.preempt_signals = sched->npreemptsig.load(rt::relaxed);
+  m.sched_latency = sched->sched_latency.snapshot();
   return m;
 }
 

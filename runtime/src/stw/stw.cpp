@@ -24,6 +24,7 @@
 // time-to-stop (decision -> all stopped) and the pause (decision -> world
 // restarted) go into sched.stw_stopping / stw_total (gmpkit::metrics()).
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "core/sched.hpp"
@@ -160,7 +161,10 @@ void stop_the_world(const char* reason) {
   G* gp = require_g("stop_the_world()");
   if (sched->stw_owner.load(rt::relaxed) == gp)  // relaxed: only gp itself stores gp there
     throw usage_error("gmpkit: stop_the_world() called by the goroutine that already stopped the world");
-  sync::semacquire(&sched->worldsema, WaitReason::stopping_the_world);
+  // A second caller waits here with the reason its stop is for: Go's
+  // "GOMAXPROCS" for gomaxprocs(n), "stopping the world" otherwise.
+  const bool for_gomaxprocs = reason != nullptr && std::strcmp(reason, "GOMAXPROCS") == 0;
+  sync::semacquire(&sched->worldsema, for_gomaxprocs ? WaitReason::gomaxprocs : WaitReason::stopping_the_world);
   M* mp = getm();  // after the semaphore: we may be on another M now
   const std::int64_t t0 = rt::nanotime();
   // Go marks the caller _Gwaiting while it waits; our transition table has

@@ -81,11 +81,6 @@ static_assert(offsetof(AsyncPreemptFrame, pc) == 264 - 136, "FRAME_PC in asyncpr
 static_assert(offsetof(AsyncPreemptFrame, rflags) == 264 - 144, "rflags slot");
 static_assert(offsetof(AsyncPreemptFrame, rax) == 264 - 152, "rax slot");
 
-namespace {
-
-rt::Atomic<bool> g_async{false};  // effective switch for this run()
-std::size_t g_stack_margin = 0;   // bytes the injected call needs below sp
-
 // GMPKIT_DEBUG="name=value,name=value" (Go's GODEBUG). Returns the integer
 // value of `name`, or `def` if absent.
 int debug_setting(const char* name, int def) {
@@ -101,6 +96,12 @@ int debug_setting(const char* name, int def) {
   }
   return def;
 }
+
+namespace {
+
+rt::Atomic<bool> g_async{false};  // effective switch for this run()
+std::size_t g_stack_margin = 0;   // bytes the injected call needs below sp
+
 
 // Go's wantAsyncPreempt + isAsyncSafePoint (rule in the header comment).
 // Runs in the signal handler: async-signal-safe, no locks, no allocation.

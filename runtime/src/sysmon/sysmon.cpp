@@ -18,6 +18,7 @@
 #include <cstdio>
 
 #include "core/sched.hpp"
+#include "observe/schedtrace.hpp"
 #include "gmpkit/error.hpp"
 #include "platform/clock.hpp"
 #include "platform/signal.hpp"
@@ -103,6 +104,8 @@ void sysmon_main(void*) {
   std::uint32_t idle = 0, delay = 0;
   std::int64_t last_report = 0;
   std::int64_t wake_at = 0;  // wake-up preemption: next check due (0: none)
+  schedtrace_init();  // observe/schedtrace.cpp: GMPKIT_DEBUG / Config::schedtrace
+  std::int64_t trace_at = 0;  // next schedtrace report due (0: off)
   while (!g_sysmon_stop.load(rt::acquire)) {  // acquire: pairs with sysmon_stop
     if (idle == 0) delay = 20;
     else if (idle > 50) delay *= 2;
@@ -110,6 +113,11 @@ void sysmon_main(void*) {
     std::int64_t sleep_ns = static_cast<std::int64_t>(delay) * 1000;
     if (wake_at != 0) {
       std::int64_t until = wake_at - rt::nanotime();
+      if (until < 20 * 1000) until = 20 * 1000;
+      if (until < sleep_ns) sleep_ns = until;
+    }
+    if (trace_at != 0) {  // Go: sysmon keeps running while schedtrace is on
+      std::int64_t until = trace_at - rt::nanotime();
       if (until < 20 * 1000) until = 20 * 1000;
       if (until < sleep_ns) sleep_ns = until;
     }
@@ -142,6 +150,7 @@ void sysmon_main(void*) {
     // requests alone let sysmon back off to 10 ms.
     if (retake(now) != 0) idle = 0; else idle++;
     wake_at = wakeup_preempt(now);  // sysmon/preempt.cpp
+    trace_at = schedtrace_poll(now);  // observe/schedtrace.cpp
   }
   rt::signal_stack_disable(sigstack);
 }
