@@ -13,4 +13,5 @@
 #include "gmpkit/stw.hpp"
 #include "gmpkit/sync.hpp"
 #include "gmpkit/syscall.hpp"
+#include "gmpkit/trace.hpp"
 #include "gmpkit/waitgroup.hpp"

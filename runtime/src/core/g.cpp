@@ -6,6 +6,7 @@
 #include "core/g.hpp"
 #include "core/m.hpp"
 #include "core/sched.hpp"
+#include "observe/trace.hpp"
 #include "platform/clock.hpp"
 #include "platform/signal.hpp"
 
@@ -79,6 +80,9 @@ void casgstatus(G* gp, GStatus from, GStatus to) {
   t = GTransition{from, to, mp ? static_cast<std::int32_t>(mp->id) : -1, rt::nanotime()};
   gp->history_n++;
 #endif
+  // After the CAS, before the caller publishes gp (runq, wait queue): the
+  // event's place in the trace order precedes the G's next transition.
+  if (GMPKIT_UNLIKELY(observe::trace_enabled())) observe::traceTransition(gp, from, to);
 }
 
 }  // namespace gmpkit::core

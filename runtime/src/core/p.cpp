@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/sched.hpp"
+#include "observe/trace.hpp"
 
 namespace gmpkit::core {
 
@@ -40,11 +41,13 @@ void acquirep(M* mp, P* pp) {
   mp->p = pp;
   pp->m = mp;
   pp->set_status(PStatus::running);
+  if (GMPKIT_UNLIKELY(observe::trace_enabled())) observe::traceProcStart(mp, pp);
 }
 
 P* releasep(M* mp) {
   P* pp = mp->p;
   if (pp == nullptr || pp->m != mp || pp->pstatus() != PStatus::running) fatal("releasep: invalid p state");
+  if (GMPKIT_UNLIKELY(observe::trace_enabled())) observe::traceProcStop(mp, pp);
   mp->p = nullptr;
   pp->m = nullptr;
   pp->set_status(PStatus::idle);

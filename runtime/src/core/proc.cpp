@@ -21,6 +21,7 @@
 
 #include "core/sched.hpp"
 #include "gmpkit/runtime.hpp"
+#include "observe/trace.hpp"
 #include "platform/clock.hpp"
 #include "platform/futex.hpp"
 #include "platform/signal.hpp"
@@ -297,7 +298,9 @@ void newproc(const detail::EntryOps& ops, void* fn) {
     throw usage_error("gmpkit: go() called outside a goroutine (start the runtime with gmpkit::run)");
   mp->locks++;  // acquirem: stay on this P until the G is queued
   G* newg = newproc1(mp, mp->p, ops, fn);
+  const std::uint64_t tr = GMPKIT_UNLIKELY(observe::trace_enabled()) ? observe::traceGoCreateReserve() : 0;
   runqput(mp->p, newg, true);
+  if (GMPKIT_UNLIKELY(tr != 0)) observe::traceGoCreate(tr, mp->p, newg, mp->curg);  // the birth moment
   wakep();
   mp->locks--;
   preempt_check();
@@ -356,6 +359,7 @@ void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
   if (cfg.max_threads < 1) throw usage_error("gmpkit: Config::max_threads must be positive");
   if (cfg.time_slice.count() <= 0) throw usage_error("gmpkit: Config::time_slice must be positive");
 
+  observe::trace_run_begin();  // GMPKIT_TRACE=path: trace the whole run
   sched = new Sched(cfg, cfg.stack_size);
   sched->maxmcount = cfg.max_threads;
   sched->lastpoll.store(rt::nanotime(), rt::relaxed);  // relaxed: no other thread yet
@@ -388,6 +392,7 @@ void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
   try {
     G* main_g = newproc1(m0, m0->p, ops, fn);
     sched->main_g = main_g;
+    const std::uint64_t tr = GMPKIT_UNLIKELY(observe::trace_enabled()) ? observe::traceGoCreateReserve() : 0;
     // Into the ring, not runnext: executing it then starts a fresh slice and
     // bumps schedtick to 1. From runnext it would run with schedtick 0, and
     // the main G's first yield would hit the "every 61st tick" global-queue
@@ -395,6 +400,7 @@ void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
     // (Go has the same quirk, hidden because runtime.main schedules many
     // times before user code starts.)
     runqput(m0->p, main_g, false);
+    if (GMPKIT_UNLIKELY(tr != 0)) observe::traceGoCreate(tr, m0->p, main_g, nullptr);
   } catch (...) {
     record_panic(std::current_exception());
     begin_shutdown();
@@ -403,6 +409,7 @@ void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
 
   schedule_loop(m0);
   shutdown(m0);
+  observe::trace_run_end();
 
   std::exception_ptr panic;
   {

@@ -15,6 +15,7 @@
 //      (decrement nmspinning, full barrier, re-check all runqs and timers);
 //   7. become the poller and sleep until the next timer, or park (stopm).
 #include "core/sched.hpp"
+#include "observe/trace.hpp"
 #include "platform/clock.hpp"
 
 namespace gmpkit::core {
@@ -77,6 +78,7 @@ G* stealWork(M* mp, std::int64_t* now, bool* inheritTime, std::int64_t* pollUnti
       if (!idlep_read(pos)) {
         if (G* gp = pp->runq.steal(p2->runq, stealTimersOrRunNextG, p2->pstatus() == PStatus::running)) {
           sched->nsteals.fetch_add(1, rt::relaxed);  // relaxed: statistics
+          if (GMPKIT_UNLIKELY(observe::trace_enabled())) observe::traceRunqSteal(pp, p2);
           *inheritTime = false;
           return gp;
         }
@@ -248,6 +250,7 @@ void execute(M* mp, G* gp, bool inheritTime) {
   if (!inheritTime) {
     pp->schedtick.store(pp->schedtick.load(rt::relaxed) + 1, rt::relaxed);  // relaxed: single writer; sysmon reads a hint
   }
+  if (GMPKIT_UNLIKELY(observe::trace_enabled())) observe::traceGoStart(mp, gp);  // carries this slice's schedtick
   gogo(mp, gp);
 }
 

@@ -30,6 +30,7 @@
 #include "core/sched.hpp"
 #include "gmpkit/error.hpp"
 #include "gmpkit/stw.hpp"
+#include "observe/trace.hpp"
 #include "platform/clock.hpp"
 #include "sync/sema.hpp"
 
@@ -167,6 +168,7 @@ void stop_the_world(const char* reason) {
   sync::semacquire(&sched->worldsema, for_gomaxprocs ? WaitReason::gomaxprocs : WaitReason::stopping_the_world);
   M* mp = getm();  // after the semaphore: we may be on another M now
   const std::int64_t t0 = rt::nanotime();
+  if (GMPKIT_UNLIKELY(observe::trace_enabled())) observe::traceSTWBegin(reason);  // the decision
   // Go marks the caller _Gwaiting while it waits; our transition table has
   // no waiting -> running edge, so the caller stays `running` (it is, on
   // its M) with preemption off.
@@ -187,6 +189,7 @@ void start_the_world() {
   M* mp = getm();
   sched->stw_owner.store(nullptr, rt::relaxed);  // relaxed: as above
   start_the_world_with_sema(mp);
+  if (GMPKIT_UNLIKELY(observe::trace_enabled())) observe::traceSTWEnd();  // the world runs again
   sched->stw_total.record(rt::nanotime() - sched->stw_begin);
   sched->nstw.fetch_add(1, rt::relaxed);  // relaxed: statistics
   sync::semrelease(&sched->worldsema, false);

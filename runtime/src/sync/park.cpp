@@ -11,6 +11,7 @@
 #include <cstdio>
 
 #include "core/sched.hpp"
+#include "observe/trace.hpp"
 #include "gmpkit/error.hpp"
 #include "platform/clock.hpp"
 
@@ -68,6 +69,7 @@ G* gosched_m(M* mp, G* gp) GMPKIT_NO_TSA {
 // Go's gopreempt_m: a preempted G goes to the global runq, like Gosched.
 G* gopreempt_m(M* mp, G* gp) {
   sched->npreempted.fetch_add(1, rt::relaxed);  // relaxed: statistics
+  if (GMPKIT_UNLIKELY(observe::trace_enabled())) observe::traceNotePreempt(observe::TraceStopReason::preempt_coop);
   return gosched_m(mp, gp);
 }
 

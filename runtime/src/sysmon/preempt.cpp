@@ -60,6 +60,7 @@
 
 #include "core/sched.hpp"
 #include "gmpkit/error.hpp"
+#include "observe/trace.hpp"
 #include "platform/mutex.hpp"
 #include "platform/signal.hpp"
 
@@ -245,6 +246,8 @@ using namespace gmpkit::core;
 extern "C" void gmpkit_async_preempt2() noexcept {
   const int saved_errno = gmpkit::rt::thread_errno();
   sched->nasyncpreempt.fetch_add(1, gmpkit::rt::relaxed);  // relaxed: statistics
+  if (GMPKIT_UNLIKELY(gmpkit::observe::trace_enabled()))
+    gmpkit::observe::traceNotePreempt(gmpkit::observe::TraceStopReason::preempt_async);
   bool unwind = false;
   try {
     gopreempt();  // mcall: G -> runnable on the global runq; returns when rescheduled

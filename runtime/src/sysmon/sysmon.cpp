@@ -18,6 +18,7 @@
 #include <cstdio>
 
 #include "core/sched.hpp"
+#include "observe/trace.hpp"
 #include "observe/schedtrace.hpp"
 #include "gmpkit/error.hpp"
 #include "platform/clock.hpp"
@@ -91,6 +92,7 @@ int retake(std::int64_t now) {
         n++;
         pp->syscalltick.store(pp->syscalltick.load(rt::relaxed) + 1, rt::relaxed);  // relaxed: we own pp now
         sched->nhandoffs.fetch_add(1, rt::relaxed);  // relaxed: statistics
+        if (GMPKIT_UNLIKELY(observe::trace_enabled())) observe::traceProcSteal(pp);
         handoffp(pp);
       }
       incidlelocked(1);
