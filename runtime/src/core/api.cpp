@@ -87,14 +87,7 @@ SchedStats stats() {
   return s;
 }
 
-void dump_goroutines(std::ostream& os) {
-  for (const GoroutineInfo& g : goroutines()) {
-    os << "goroutine " << g.id << " [" << (g.wait_reason.empty() ? g.status : g.wait_reason);
-    std::int64_t minutes = g.wait_ns / 60000000000LL;
-    if (minutes >= 1) os << ", " << minutes << (minutes == 1 ? " minute" : " minutes");
-    os << "]:\n";
-  }
-}
+// dump_goroutines: observe/dump.cpp.
 
 }  // namespace debug
 }  // namespace gmpkit

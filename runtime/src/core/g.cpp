@@ -6,6 +6,7 @@
 #include "core/g.hpp"
 #include "core/m.hpp"
 #include "core/sched.hpp"
+#include "observe/dump.hpp"
 #include "observe/trace.hpp"
 #include "platform/clock.hpp"
 #include "platform/signal.hpp"
@@ -16,6 +17,7 @@ namespace gmpkit::core {
   char buf[512];
   int n = std::snprintf(buf, sizeof buf, "gmpkit: fatal error: %s\n", msg);
   rt::write_stderr(buf, static_cast<std::size_t>(n));
+  observe::dump_on_fatal();  // Go prints the goroutines after "fatal error:"
   std::abort();
 }
 
@@ -30,6 +32,7 @@ namespace gmpkit::core {
                        gstatus_name(t.to), t.m, t.when);
   }
   rt::write_stderr(buf, static_cast<std::size_t>(n));
+  observe::dump_on_fatal();
   std::abort();
 }
 

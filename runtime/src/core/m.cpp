@@ -9,6 +9,7 @@
 #include "core/sched.hpp"
 #include "gmpkit/debug.hpp"
 #include "gmpkit/error.hpp"
+#include "observe/dump.hpp"
 #include "platform/signal.hpp"
 
 #if GMPKIT_TSAN
@@ -249,7 +250,10 @@ bool checkdead() {
 void report_deadlock() {
   std::ostringstream os;
   os << "all goroutines are asleep - deadlock!\n\n";
-  debug::dump_goroutines(os);
+  // Every G is parked and nothing can resume one: stacks are safe to walk.
+  std::string dump;
+  observe::write_goroutine_dump(&dump, observe::DumpStacks::parked);
+  os << dump;
   record_panic(std::make_exception_ptr(deadlock_error(os.str())));
   begin_shutdown();
 }

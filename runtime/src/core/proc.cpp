@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "core/sched.hpp"
+#include "observe/dump.hpp"
 #include "gmpkit/runtime.hpp"
 #include "observe/trace.hpp"
 #include "platform/clock.hpp"
@@ -384,6 +385,7 @@ void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
   rt::install_fault_handler(on_fault);  // under ASan, ASan reports overflows itself
 #endif
   netpollinit();
+  observe::sigquit_install();  // SIGQUIT: dump and exit(2) while run() is active
   {
     rt::LockGuard g(sched->lock);
     if (procresize(procs) != nullptr) fatal("run: new Ps with work");
@@ -417,6 +419,7 @@ void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
     panic = sched->panic;
     sched->panic = nullptr;
   }
+  observe::sigquit_restore();
   rt::signal_stack_disable(m0->sigstack);
   setm(nullptr);
   delete m0;
