@@ -32,6 +32,11 @@ struct Config {
   // -1 = automatic: a quarter of vm.max_map_count. Stacks beyond the budget
   // are canary-checked instead (see README, "Stacks").
   std::int64_t guarded_stacks = -1;
+  // GMPKIT_CHECKED builds: run gmpkit::debug::verify_invariants() (stop
+  // the world, check the whole scheduler, abort on a violation) about this
+  // often, from a runtime-owned goroutine that sysmon wakes (README,
+  // "Invariant checker"). 0 = off. Ignored in unchecked builds.
+  std::chrono::milliseconds verify_every{0};
   // schedtrace (Go's GODEBUG=schedtrace=N): every this many milliseconds
   // sysmon prints a one-line scheduler summary ("SCHED 105ms: gomaxprocs=..")
   // to stderr. 0 = off. GMPKIT_DEBUG=schedtrace=N overrides it.

@@ -41,4 +41,31 @@ void dump_goroutines(std::ostream& os);
 // P/M/G lines of scheddetail=1. Throws usage_error with no runtime running.
 void schedtrace(std::ostream& os, bool detail);
 
+// ---- Invariant checker (observe/invariants.cpp; README "Invariant checker") ----
+// The result of one check. Each violation starts with a stable kind name
+// ("runq_duplicate: G12 is in p0.runq[3] and the global runq"); `state`
+// describes every P, M and G (status, links, each G's last transitions).
+struct InvariantReport {
+  std::vector<std::string> violations;
+  std::string state;
+  bool ok() const noexcept { return violations.empty(); }
+  // True if some violation is of this kind ("npidle", "runq_bounds", ...).
+  bool has(const std::string& kind) const;
+  std::string str() const;  // the violations, then the state
+};
+enum class InvariantMode {
+  abort,   // print the report to stderr and abort on a violation
+  report,  // return the report (for tests and tools)
+};
+// Stops the world (unless the caller already holds it stopped), checks
+// ARCHITECTURE.md §4 and restarts it. Must be called on a goroutine:
+// throws gmpkit::usage_error otherwise. Returns an empty report (ok())
+// when the runtime is shutting down.
+InvariantReport verify_invariants(InvariantMode mode);
+// The same in abort mode: returns only if every invariant holds.
+inline void verify_invariants() { (void)verify_invariants(InvariantMode::abort); }
+// How many checks verify_invariants() has completed this process (all
+// modes, Config::verify_every's included).
+std::int64_t invariant_checks();
+
 }  // namespace gmpkit::debug

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/sched.hpp"
+#include "observe/invariants.hpp"
 #include "gmpkit/debug.hpp"
 #include "gmpkit/runtime.hpp"
 #include "platform/clock.hpp"
@@ -37,9 +38,14 @@ int gomaxprocs() {
 
 std::int64_t num_goroutine() {
   if (sched == nullptr) return 0;
-  std::int64_t n = 0;
-  for (P* pp : sched->allp)  // relaxed: a racy sum, as Go's gcount
-    n += pp->ngcreated.load(rt::relaxed) - pp->ngexited.load(rt::relaxed);
+  // Every P ever made, not just the live ones: a G created on a P that
+  // GOMAXPROCS later destroyed may exit on another P. Runtime-owned
+  // goroutines (Config::verify_every's verifier) are not counted, as Go.
+  std::int64_t n = -observe::system_goroutines();
+  for (std::int32_t i = 0; i < sched->allp.allocated(); i++) {
+    P* pp = sched->allp.slot(i);
+    n += pp->ngcreated.load(rt::relaxed) - pp->ngexited.load(rt::relaxed);  // relaxed: a racy sum, as Go's gcount
+  }
   return n < 1 ? 1 : n;
 }
 

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "core/sched.hpp"
+#include "observe/invariants.hpp"
 #include "observe/dump.hpp"
 #include "gmpkit/runtime.hpp"
 #include "observe/trace.hpp"
@@ -106,7 +107,10 @@ void run_body(G* gp) {
     ~Destroy() { gp->entry_ops->destroy(gp->entry_obj); }
   } destroy{gp};
   try {
-    if (!gp->unwinding) gp->entry_ops->invoke(gp->entry_obj);
+    if (!gp->unwinding) {
+      if (gp == sched->main_g) observe::verifier_start();  // Config::verify_every (observe/invariants.hpp)
+      gp->entry_ops->invoke(gp->entry_obj);
+    }
   } catch (const forced_unwind&) {
     // Shutdown unwound us: expected.
   } catch (...) {

@@ -27,6 +27,7 @@
 namespace gmpkit::core {
 
 class GlobalRunQueue;
+struct InvariantsAccess;  // observe/invariants.hpp: the checker and its test hook read/damage the queues
 
 class LocalRunQueue {
  public:
@@ -65,6 +66,7 @@ class LocalRunQueue {
   void reset();
 
  private:
+  friend struct InvariantsAccess;
   bool putslow(G* gp, std::uint32_t h, std::uint32_t t, GlobalRunQueue& global, rt::Mutex& global_lock);
   std::uint32_t grab(rt::Atomic<G*>* batch, std::uint32_t batchHead, bool stealRunNext, bool victimRunning);
 
@@ -90,6 +92,7 @@ class GlobalRunQueue {
   void reset() { q_ = GQueue{}; size_.store(0, rt::relaxed); }  // relaxed: world stopped
 
  private:
+  friend struct InvariantsAccess;
   GQueue q_;
   rt::Atomic<std::int32_t> size_{0};
 };

@@ -280,5 +280,8 @@ void netpollready(GQueue* toRun, void* pd, int mode);
 // fd_wait.cpp: register fd's poll descriptor (EPOLLET, in+out) for a wait.
 bool netpollopen(int fd, void* pd);
 void netpoll_free_descs();
+// fd_wait.cpp, debug (observe/invariants.cpp): fn(g, fd, 'r'/'w') for every
+// G parked on a poll descriptor.
+void netpollForEachWaiter(void (*fn)(G* gp, int fd, char mode, void* arg), void* arg);
 
 }  // namespace gmpkit::core

@@ -90,6 +90,22 @@ void netpolldeadline(void* arg, std::uintptr_t seq, bool read) {
 void netpollReadDeadline(void* arg, std::uintptr_t seq) { netpolldeadline(arg, seq, true); }
 void netpollWriteDeadline(void* arg, std::uintptr_t seq) { netpolldeadline(arg, seq, false); }
 
+}  // namespace
+
+// Debug (observe/invariants.cpp, world stopped): fn(g, fd, 'r' or 'w') for
+// every G parked on a poll descriptor.
+void netpollForEachWaiter(void (*fn)(G* gp, int fd, char mode, void* arg), void* arg) GMPKIT_NO_TSA {
+  rt::LockGuard g(g_pdlock);
+  for (PollDesc* pd : g_pds) {
+    if (pd == nullptr) continue;
+    // acquire: see the parked G's fields (pairs with netpollblockcommit).
+    if (std::uintptr_t w = pd->rg.load(rt::acquire); w > kWait) fn(reinterpret_cast<G*>(w), pd->fd, 'r', arg);
+    if (std::uintptr_t w = pd->wg.load(rt::acquire); w > kWait) fn(reinterpret_cast<G*>(w), pd->fd, 'w', arg);
+  }
+}
+
+namespace {
+
 // Go's netpollblock + the deadline: true if IO is ready, false on timeout.
 bool netpollwait(int fd, bool read, std::optional<std::chrono::nanoseconds> timeout) {
   G* gp = getg();

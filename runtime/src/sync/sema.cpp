@@ -90,6 +90,17 @@ G* goyield_m(core::M* mp, G* gp) {
 
 }  // namespace
 
+void semaForEachWaiter(void (*fn)(G* gp, std::size_t root, std::uint32_t nwait, void* arg), void* arg)
+    GMPKIT_NO_TSA {
+  for (std::size_t i = 0; i < kSemTabSize; i++) {
+    SemaRoot& root = g_semtable[i];
+    rt::LockGuard g(root.lock);
+    const std::uint32_t nwait = root.nwait.load(rt::relaxed);  // relaxed: under the lock
+    if (root.head == nullptr && nwait != 0) fn(nullptr, i, nwait, arg);
+    for (G* gp = root.head; gp; gp = gp->sema.next) fn(gp, i, nwait, arg);
+  }
+}
+
 std::uint32_t semnwait(const std::uint32_t* addr) {
   return semroot(addr).nwait.load(rt::seq_cst);  // seq_cst: a test hook, ordering is irrelevant but cheap
 }

@@ -14,9 +14,14 @@
 // that a lifo acquire goes in front of every other waiter on its address.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "core/gstatus.hpp"
+
+namespace gmpkit::core {
+struct G;
+}
 
 namespace gmpkit::sync {
 
@@ -30,5 +35,9 @@ void semacquire(std::uint32_t* addr, core::WaitReason reason, bool lifo = false)
 void semrelease(std::uint32_t* addr, bool handoff);
 // Waiters on addr's root (Go's SemNwait test hook; roots may be shared).
 std::uint32_t semnwait(const std::uint32_t* addr);
+// Debug (observe/invariants.cpp, world stopped): calls fn(g, root index,
+// root's nwait) for every G queued on any root, taking each root's lock in
+// turn; roots with no waiters but nwait != 0 are reported with g == nullptr.
+void semaForEachWaiter(void (*fn)(core::G* gp, std::size_t root, std::uint32_t nwait, void* arg), void* arg);
 
 }  // namespace gmpkit::sync

@@ -20,6 +20,7 @@
 #include "core/sched.hpp"
 #include "observe/trace.hpp"
 #include "observe/schedtrace.hpp"
+#include "observe/invariants.hpp"
 #include "gmpkit/error.hpp"
 #include "platform/clock.hpp"
 #include "platform/signal.hpp"
@@ -152,6 +153,7 @@ void sysmon_main(void*) {
     // requests alone let sysmon back off to 10 ms.
     if (retake(now) != 0) idle = 0; else idle++;
     wake_at = wakeup_preempt(now);  // sysmon/preempt.cpp
+    observe::verifier_tick(now);    // Config::verify_every (observe/invariant_verifier.cpp)
     trace_at = schedtrace_poll(now);  // observe/schedtrace.cpp
   }
   rt::signal_stack_disable(sigstack);
