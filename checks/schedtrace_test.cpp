@@ -184,7 +184,7 @@ TEST(Schedtrace, EnvDetailPrintsPMGLines) {
     for (std::smatch gm; j < lines.size() && std::regex_match(lines[j], gm, kGLine); j++) {
       gs++;
       const int st = std::stoi(gm[2]);
-      EXPECT_TRUE(st == 1 || st == 2 || st == 3 || st == 4 || st == 6 || st == 9) << lines[j];
+      EXPECT_TRUE(st == 0 || st == 1 || st == 2 || st == 3 || st == 4 || st == 6 || st == 9) << lines[j];
       if (st == 4) {
         EXPECT_FALSE(gm[3].str().empty()) << "a waiting G names its wait reason: " << lines[j];
       } else {

@@ -135,6 +135,7 @@ void sysmon_main(void*) {
       // their Ms can leave; cooperative-only builds keep waiting on them.
       preemptall();
       idle = 51;
+      trace_at = 0;  // no schedtrace reports while exiting (and no 20 µs naps for them)
       continue;
     }
     // Poll the network if nobody has for 10 ms: fd-ready goroutines must
