@@ -1,13 +1,13 @@
 // Property test of the scheduler against a model (rapidcheck rc::state):
 // random sequences of spawn / park-on-channel / ready / yield / sleep /
-// syscall / GOMAXPROCS change / stop-the-world-and-spawn, with
+// syscall / LockOSThread / GOMAXPROCS change / stop-the-world-and-spawn, with
 // debug::verify_invariants() after every step, and num_goroutine() and
 // debug::goroutines() compared with the model (how many goroutines are
 // parked on the gate channel) once the step has settled.
 //
 // The sequences are generated outside the runtime, then run inside one
 // gmpkit::run() each. Kept quick for the default ctest run: unless
-// RC_PARAMS is set, 12 sequences of at most 30 steps.
+// RC_PARAMS is set, 25 sequences of at most 40 steps.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/state.h>
@@ -159,6 +159,21 @@ struct SpawnSyscaller : Cmd {
   void show(std::ostream& os) const override { os << "SpawnSyscaller(" << us << "us, then parks)"; }
 };
 
+// A goroutine wired to its thread (LockOSThread) parks: its M waits for it
+// in stoplockedm, and the lockedg/lockedm pair must stay symmetric.
+struct SpawnLocked : Cmd {
+  void apply(Model& m) const override { m.parked++; }
+  void run(const Model& m, Sut& s) const override {
+    gmpkit::go([c = s.gate]() mutable {
+      gmpkit::lock_os_thread();
+      (void)c.recv();
+      gmpkit::unlock_os_thread();
+    });
+    check_step(next(m, *this));
+  }
+  void show(std::ostream& os) const override { os << "SpawnLocked (locks its thread, parks)"; }
+};
+
 struct SetProcs : Cmd {
   int n = *rc::gen::inRange(1, 5);
   void apply(Model& m) const override { m.procs = n; }
@@ -188,13 +203,13 @@ struct StoppedSpawn : Cmd {
 
 TEST(InvariantsProperty, SchedulerMatchesModelAndInvariantsHoldAfterEveryStep) {
   // Quick by default; RC_PARAMS (read once, at rapidcheck's first use) wins.
-  setenv("RC_PARAMS", "max_success=12 max_size=30", 0);
+  setenv("RC_PARAMS", "max_success=25 max_size=40", 0);
   const bool ok = rc::check("scheduler steps keep every invariant", [] {
     Model m0;
     m0.procs = *rc::gen::inRange(1, 5);
     const auto cmds = *rc::state::gen::commands(
         m0, rc::state::gen::execOneOfWithArgs<Spawn, Ready, SpawnRunners, Yield, Sleep, SpawnSleeper, Syscall,
-                                              SpawnSyscaller, SetProcs, StoppedSpawn>());
+                                              SpawnSyscaller, SpawnLocked, SetProcs, StoppedSpawn>());
     gmpkit::Config cfg;
     cfg.procs = m0.procs;
     gmpkit::run(cfg, [&] {
