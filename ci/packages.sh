@@ -3,6 +3,7 @@ GMPKIT_PACKAGES=(
   cmake ninja-build g++ pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   libboost-context-dev libclang-rt-14-dev
+  libunwind-dev gdb  # goroutine dumps (dlopen libunwind.so.8), the gdb script test
   nlohmann-json3-dev
 )
 

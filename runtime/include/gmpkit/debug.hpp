@@ -34,7 +34,12 @@ struct SchedStats {
 // snapshot taken under the scheduler's G-list lock, not a stopped world.
 std::vector<GoroutineInfo> goroutines();
 SchedStats stats();
-// Go-style goroutine headers: "goroutine 7 [chan receive, 3 minutes]:".
+// Go-style traceback of every goroutine: a header such as
+// "goroutine 7 [chan receive, 3 minutes]:" (", locked to thread" when
+// locked), then its symbolized stack, one "function(args)" line and one
+// "\tpc=0x... +0xoff module" line a frame. The calling goroutine comes first
+// as [running]. On a goroutine it stops the world while it reads the stacks
+// (README "Goroutine dumps and gdb"); outside one it prints headers only.
 void dump_goroutines(std::ostream& os);
 // One schedtrace report now (what GMPKIT_DEBUG=schedtrace=N prints every
 // N ms, Go's format): the "SCHED ..." summary line, or with detail the
