@@ -183,27 +183,28 @@ TEST(Metrics, SchedLatencySamplesEveryEighthRun) {
 }
 
 TEST(Metrics, StealsWhenOnePSpawnsWork) {
-  // Main fills its P's run queue with goroutines that each keep a P busy
-  // for a while; the other P's M (woken spinning by go()) must steal.
-  // Finishes when a steal was seen (or all work is done, then fails).
-  gmpkit::Metrics fin;
+  // Main fills its P's run queue with short goroutines (each well under a
+  // time slice, so none is preempted onto the global runq); the other P's
+  // M, woken spinning by go(), can only get work by stealing. Batches
+  // repeat until a steal was seen (a loaded machine may run a whole batch
+  // before the other M wakes up).
   gmpkit::run(procs(2), [&] {
-    std::atomic<bool> stolen{false};
-    gmpkit::WaitGroup wg;
-    for (int i = 0; i < 64; i++) {
-      wg.add(1);
-      gmpkit::go([&] {
-        const auto end = std::chrono::steady_clock::now() + 5s;
-        while (!stolen.load() && std::chrono::steady_clock::now() < end) {
-          if (gmpkit::metrics().steals > 0) stolen = true;
-          gmpkit::preempt_point();
-        }
-        wg.done();
-      });
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (gmpkit::metrics().steals == 0 && std::chrono::steady_clock::now() < deadline) {
+      gmpkit::WaitGroup wg;
+      for (int i = 0; i < 64; i++) {
+        wg.add(1);
+        gmpkit::go([&] {
+          const auto end = std::chrono::steady_clock::now() + 200us;
+          while (std::chrono::steady_clock::now() < end) {
+          }
+          wg.done();
+        });
+      }
+      wg.wait();
     }
-    wg.wait();
   });
-  fin = gmpkit::metrics();
+  const gmpkit::Metrics fin = gmpkit::metrics();
   EXPECT_GT(fin.steals, 0);
   EXPECT_GT(fin.spinning_transitions, 0);
 }
