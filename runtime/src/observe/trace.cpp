@@ -435,17 +435,29 @@ void stop() {
     path = g_path;
   }
   // Convert without holding g_control (a new trace may start meanwhile).
-  std::vector<TraceEvent> evs;
-  std::size_t n = 0;
-  for (Chunk* c : chunks) n += c->n;
-  evs.reserve(n);
-  for (Chunk* c : chunks) {
-    evs.insert(evs.end(), c->ev, c->ev + c->n);
-    delete c;
+  // On a goroutine this keeps its P busy for the conversion. (Running it as
+  // a syscall, entersyscall/exitsyscall, made ASan runs of trace_test abort
+  // with "notewakeup - double wakeup": not done until that is understood.)
+  std::int64_t written = 0;
+  bool write_error = false, close_error = false;
+  try {
+    std::vector<TraceEvent> evs;
+    std::size_t n = 0;
+    for (Chunk* c : chunks) n += c->n;
+    evs.reserve(n);
+    for (Chunk*& c : chunks) {
+      evs.insert(evs.end(), c->ev, c->ev + c->n);
+      delete c;
+      c = nullptr;
+    }
+    written = trace_export_json(f, evs, info);
+    write_error = std::ferror(f) != 0;
+  } catch (...) {
+    for (Chunk* c : chunks) delete c;
+    std::fclose(f);
+    throw;
   }
-  std::int64_t written = trace_export_json(f, evs, info);
-  const bool write_error = std::ferror(f) != 0;
-  const bool close_error = std::fclose(f) != 0;
+  close_error = std::fclose(f) != 0;
   {
     rt::LockGuard c(g_control);
     g_summary = trace::Summary{path, written, info.lost, info.bytes};

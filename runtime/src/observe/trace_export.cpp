@@ -6,7 +6,8 @@
 //                    run ("G12", B/E), GoCreate / GoUnblock as 0-length X
 //                    slices (flow sources), Proc and steal instants;
 //   pid 2 "Ms"       one track (tid = M id + 1; tid 0: threads that are not
-//                    Ms) per M: syscall slices, unblocks made without a P;
+//                    Ms) per M: syscall slices, P acquire/release instants,
+//                    unblocks made without a P;
 //   pid 3 "runtime"  stop-the-world slices, goroutine states at trace start
 //                    (GoStatus), the lost-events record.
 // Flow arrows (ph "s" -> "f", "bp":"e") go from a GoCreate or GoUnblock to
@@ -252,6 +253,11 @@ class Writer {
         break;
       case TraceEv::ProcStart:
       case TraceEv::ProcStop:
+        line("i", pt, at, std::string(ev_name(ev)) + " M" + std::to_string(e.arg), a, ",\"s\":\"t\"");
+        // The M's side of the hand-over (same seq: one event).
+        line("i", mt, at, std::string(ev == TraceEv::ProcStart ? "acquire P" : "release P") + std::to_string(e.p), a,
+             ",\"s\":\"t\"");
+        break;
       case TraceEv::ProcSteal:
         line("i", pt, at, std::string(ev_name(ev)) + " M" + std::to_string(e.arg), a, ",\"s\":\"t\"");
         break;
