@@ -47,7 +47,7 @@ rt::Atomic<std::int64_t> g_starttime{0};
 // (Go's schedtrace reads them the same way): a single load, never re-read,
 // so a pointer checked for null stays the pointer that was checked.
 template <class T>
-T read_once(const T& x) {
+GMPKIT_RACY_READER __attribute__((always_inline)) inline T read_once(const T& x) {
   return *static_cast<const volatile T*>(&x);
 }
 
