@@ -177,7 +177,7 @@ class Checker {
     check_ms();
     check_waits();
     check_gs();
-    describe();
+    if (!v_.empty()) describe();  // the full state only for a report that needs it
   }
 
   Loc* loc_of(G* gp, const std::string& where) {
@@ -391,8 +391,18 @@ class Checker {
       auto it = locs_.find(gp);
       const Loc none;
       const Loc& l = it == locs_.end() ? none : it->second;
-      const std::string at = gname(gp) + " (" + gstatus_name(st) + ")" +
-                             (l.where.empty() ? std::string(" is nowhere") : " is in " + l.where);
+      // Built only for a violation: most Gs are fine.
+      struct At {
+        const G* gp;
+        GStatus st;
+        const Loc& l;
+        operator std::string() const {
+          return gname(gp) + " (" + gstatus_name(st) + ")" +
+                 (l.where.empty() ? std::string(" is nowhere") : " is in " + l.where);
+        }
+        std::string operator+(const std::string& rest) const { return std::string(*this) + rest; }
+        std::string operator+(const char* rest) const { return std::string(*this) + rest; }
+      } at{gp, st, l};
       if (gp->lockedm != nullptr && gp->lockedm->lockedg != gp)
         bad("locked_pair", gname(gp) + ".lockedm=" + mname(gp->lockedm) + " but its lockedg is " +
                                (gp->lockedm->lockedg ? gname(gp->lockedm->lockedg) : std::string("nil")));
