@@ -49,7 +49,8 @@ void schedtrace(std::ostream& os, bool detail);
 // ---- Invariant checker (observe/invariants.cpp; README "Invariant checker") ----
 // The result of one check. Each violation starts with a stable kind name
 // ("runq_duplicate: G12 is in p0.runq[3] and the global runq"); `state`
-// describes every P, M and G (status, links, each G's last transitions).
+// describes every P, M and G (status, links, each G's last transitions);
+// report mode always fills it in, abort mode only to print it.
 struct InvariantReport {
   std::vector<std::string> violations;
   std::string state;

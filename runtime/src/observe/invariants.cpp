@@ -110,7 +110,7 @@ struct TimerEntry {
 
 class Checker {
  public:
-  explicit Checker(M* self) : self_(self) {}
+  Checker(M* self, bool describe_always) : self_(self), describe_always_(describe_always) {}
 
   debug::InvariantReport run() {
     gather_unlocked();
@@ -177,7 +177,7 @@ class Checker {
     check_ms();
     check_waits();
     check_gs();
-    if (!v_.empty()) describe();  // the full state only for a report that needs it
+    if (describe_always_ || !v_.empty()) describe();  // abort mode: only for a report that needs it
   }
 
   Loc* loc_of(G* gp, const std::string& where) {
@@ -527,6 +527,7 @@ class Checker {
   }
 
   M* self_;
+  bool describe_always_;
   std::vector<std::string> v_;
   std::string state_;
   std::vector<SemaEntry> sema_;
@@ -546,7 +547,7 @@ class Checker {
 
 }  // namespace
 
-debug::InvariantReport check_stopped_world(M* mp) {
+debug::InvariantReport check_stopped_world(M* mp, bool describe_always) {
   debug::InvariantReport r;
   for (int attempt = 0; attempt < kAttempts; attempt++) {
     if (attempt > 0) {
@@ -555,7 +556,7 @@ debug::InvariantReport check_stopped_world(M* mp) {
       const std::int64_t until = rt::nanotime() + kAttemptGapNs;
       while (rt::nanotime() < until) rt::osyield();
     }
-    r = Checker(mp).run();
+    r = Checker(mp, describe_always).run();
     if (r.ok()) break;
   }
   return r;
@@ -592,7 +593,7 @@ InvariantReport verify_invariants(InvariantMode mode) {
   InvariantReport r;
   // acquire: pairs with begin_shutdown; an exiting runtime stops without
   // stopping the world, so there is nothing consistent to check.
-  if (!sched->exiting.load(rt::acquire)) r = observe::check_stopped_world(getm());
+  if (!sched->exiting.load(rt::acquire)) r = observe::check_stopped_world(getm(), mode == InvariantMode::report);
   if (!r.ok() && mode == InvariantMode::abort) observe::die(r);  // the world stays stopped: the state is as found
   observe::g_nchecks.fetch_add(1, rt::relaxed);  // relaxed: a statistic
   if (!own) start_the_world();

@@ -30,8 +30,9 @@ struct InvariantsAccess {
 namespace gmpkit::observe {
 
 // Checks ARCHITECTURE.md §4. The world must be stopped by the G running on
-// mp (the caller). Never aborts: returns what it found.
-debug::InvariantReport check_stopped_world(core::M* mp);
+// mp (the caller). Never aborts: returns what it found. The report's state
+// is filled in when describe_always or on a violation.
+debug::InvariantReport check_stopped_world(core::M* mp, bool describe_always);
 
 // ---- Config::verify_every (invariant_verifier.cpp) ----
 // The main goroutine calls this before user code: in GMPKIT_CHECKED builds
