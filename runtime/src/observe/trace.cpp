@@ -436,8 +436,8 @@ void stop() {
   }
   // Convert without holding g_control (a new trace may start meanwhile).
   // On a goroutine this keeps its P busy for the conversion. (Running it as
-  // a syscall, entersyscall/exitsyscall, made ASan runs of trace_test abort
-  // with "notewakeup - double wakeup": not done until that is understood.)
+  // a syscall would free the P; an attempt coincided with "notewakeup -
+  // double wakeup" aborts in ASan runs, cause not pinned down: not done yet.)
   std::int64_t written = 0;
   bool write_error = false, close_error = false;
   try {
