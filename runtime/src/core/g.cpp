@@ -51,7 +51,7 @@ inline void track_sched_latency(G* gp, GStatus from, GStatus to) {
     gp->runnableStamp = rt::nanotime();
   } else if (to == GStatus::running) {
     gp->tracking = false;
-    if (from == GStatus::runnable && gp->runnableStamp != 0) sched->sched_latency.record(rt::nanotime() - gp->runnableStamp);
+    if (from == GStatus::runnable && gp->runnableStamp != 0 && sched != nullptr) sched->sched_latency.record(rt::nanotime() - gp->runnableStamp);
     gp->runnableStamp = 0;
   }
 }
