@@ -4,7 +4,10 @@
 #include <ucontext.h>
 
 #include <cstring>
+#include <string>
+#include <unordered_map>
 
+#include "platform/mutex.hpp"
 #include "platform/unwind.hpp"
 
 #if defined(__x86_64__) && __has_include(<libunwind.h>)
@@ -52,6 +55,50 @@ Lib& lib() {
   return l;
 }
 
+// pc -> symbol: unw_get_proc_name reads the object's .symtab on every call
+// (~4 ms a goroutine without this), and a dump's stacks share most pcs.
+// try_lock only: a fatal-error dump must not wait on a lock its own crash
+// may hold; without the lock the name is just looked up again.
+struct NameCache {
+  struct Entry {
+    std::string name;
+    unw_word_t off;
+  };
+  rt::Mutex mu;
+  std::unordered_map<unw_word_t, Entry> map GMPKIT_GUARDED_BY(mu);
+  static constexpr std::size_t kMax = 4096;
+};
+NameCache& name_cache() {
+  static NameCache* c = new NameCache;  // never destroyed: a dump may run during exit
+  return *c;
+}
+
+void proc_name(Lib& l, unw_cursor_t* cur, unw_word_t ip, UnwindFrame* f) GMPKIT_NO_TSA {
+  NameCache& c = name_cache();
+  const bool locked = c.mu.try_lock();
+  if (locked) {
+    auto it = c.map.find(ip);
+    if (it != c.map.end()) {
+      std::strncpy(f->name, it->second.name.c_str(), sizeof f->name - 1);
+      f->off = it->second.off;
+      c.mu.unlock();
+      return;
+    }
+  }
+  unw_word_t off = 0;
+  if (l.get_proc_name(cur, f->name, sizeof f->name, &off) >= 0 || f->name[0] != '\0') {
+    f->name[sizeof f->name - 1] = '\0';
+    f->off = off;
+  } else {
+    f->name[0] = '\0';
+  }
+  if (locked) {
+    if (c.map.size() >= NameCache::kMax) c.map.clear();
+    c.map.emplace(ip, NameCache::Entry{f->name, f->off});
+    c.mu.unlock();
+  }
+}
+
 int walk(unw_context_t* uc, std::uintptr_t lo, std::uintptr_t hi, UnwindFrame* out, int max, int skip) {
   Lib& l = lib();
   unw_cursor_t cur;
@@ -69,13 +116,7 @@ int walk(unw_context_t* uc, std::uintptr_t lo, std::uintptr_t hi, UnwindFrame* o
       UnwindFrame& f = out[n++];
       f.pc = ip;
       f.sp = sp;
-      unw_word_t off = 0;
-      if (l.get_proc_name(&cur, f.name, sizeof f.name, &off) >= 0 || f.name[0] != '\0') {
-        f.name[sizeof f.name - 1] = '\0';
-        f.off = off;
-      } else {
-        f.name[0] = '\0';
-      }
+      proc_name(l, &cur, ip, &f);
     }
     if (l.step(&cur) <= 0) break;  // 0: bottom (gmpkit_ctx_entry's undefined rip); <0: error
   }
