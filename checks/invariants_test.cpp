@@ -52,22 +52,24 @@ TEST(Invariants, HealthyWorldWithGsEverywherePasses) {
       for (int i = 0; i < 20; i++) gmpkit::go([] {});  // exit at once: dead Gs on free lists
       gmpkit::Chan<int> ch(0), quit(0);
       gmpkit::Mutex mu;
-      gmpkit::WaitGroup wg, started;
+      gmpkit::WaitGroup wg, started, finished;  // finished: no helper outlives this frame
       std::atomic<bool> in_syscall{false}, leave_syscall{false};
       mu.lock();
       wg.add(1);
       started.add(6);
-      gmpkit::go([&] { started.done(); ch.recv(); });
-      gmpkit::go([&] { started.done(); gmpkit::select(gmpkit::recv_case(quit), gmpkit::recv_case(ch)); });
-      gmpkit::go([&] { started.done(); gmpkit::sleep_for(1h); });
-      gmpkit::go([&] { started.done(); mu.lock(); mu.unlock(); });
-      gmpkit::go([&] { started.done(); wg.wait(); });
-      gmpkit::go([&] { started.done(); gmpkit::wait_readable(fds[0]); });
+      finished.add(6);
+      gmpkit::go([&] { started.done(); ch.recv(); finished.done(); });
+      gmpkit::go([&] { started.done(); gmpkit::select(gmpkit::recv_case(quit), gmpkit::recv_case(ch)); finished.done(); });
+      gmpkit::go([&started] { started.done(); gmpkit::sleep_for(1h); });  // unwound at shutdown
+      gmpkit::go([&] { started.done(); mu.lock(); mu.unlock(); finished.done(); });
+      gmpkit::go([&] { started.done(); wg.wait(); finished.done(); });
+      gmpkit::go([&] { started.done(); gmpkit::wait_readable(fds[0]); finished.done(); });
       gmpkit::go([&] {
         gmpkit::syscall([&] {
           in_syscall = true;
           while (!leave_syscall) usleep(100);
         });
+        finished.done();
       });
       started.wait();
       while (!in_syscall) gmpkit::sleep_for(100us);
@@ -89,6 +91,7 @@ TEST(Invariants, HealthyWorldWithGsEverywherePasses) {
       mu.unlock();
       wg.done();
       ASSERT_EQ(write(fds[1], "x", 1), 1);
+      finished.wait();
       EXPECT_TRUE(check().ok());
     });
     char c;
@@ -183,8 +186,10 @@ TEST(Invariants, VerifyEveryRunsPeriodicallyAndIsNotCounted) {
         wg.done();
       });
     }
-    gmpkit::go([&] {
+    wg.add(1);
+    gmpkit::go([&wg, ch]() mutable {
       for (int i = 0; i < 8000; i++) ch.recv();
+      wg.done();
     });
     // Keep going until the verifier has run a few times (bounded: no
     // timing assertion, just enough work for sysmon to wake it).

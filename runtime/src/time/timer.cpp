@@ -86,8 +86,11 @@ void doaddtimer(P* pp, Timer* t) GMPKIT_NO_TSA {
 
 void addtimer(P* pp, Timer* t) {
   if (t->when <= 0) t->when = std::numeric_limits<std::int64_t>::max();
+  // Read before publishing: once t is in the heap a thief may fire it and
+  // its goroutine re-arm it (write when) before we get to wakeNetPoller.
+  const std::int64_t when = t->when;
   doaddtimer(pp, t);
-  core::wakeNetPoller(t->when);
+  core::wakeNetPoller(when);
 }
 
 bool deltimer(Timer* t) GMPKIT_NO_TSA {
