@@ -501,3 +501,34 @@ TEST(Preempt, DebugEnvTurnsAsyncOff) {
 }
 
 }  // namespace
+
+namespace {
+
+// sysmon parks while every P is idle (Go's sysmonwait) and must wake when a
+// P goes busy again: here, at procs 1, after a long idle stretch, a spinning
+// goroutine holds the only P while main sleeps; main runs again only if the
+// woken sysmon asks the spinner to yield (preempt_point() makes that
+// cooperative, so this holds under TSan, where signals are off).
+TEST(Preempt, SysmonWakesFromIdleParkToPreempt) {
+  gmpkit::Config cfg;
+  cfg.procs = 1;
+  std::int64_t parks = 0;
+  std::atomic<bool> released{false};
+  gmpkit::run(cfg, [&] {
+    for (int i = 0; i < 500 && gmpkit::debug::stats().sysmon_parks == 0; i++) gmpkit::sleep_for(10ms);
+    parks = gmpkit::debug::stats().sysmon_parks;
+    gmpkit::WaitGroup wg;
+    wg.add(1);
+    gmpkit::go([&] {
+      while (!released.load(std::memory_order_relaxed)) gmpkit::preempt_point();
+      wg.done();
+    });
+    gmpkit::sleep_for(1ms);  // the spinner takes the P; only a preemption brings main back
+    released.store(true, std::memory_order_relaxed);
+    wg.wait();
+  });
+  EXPECT_GT(parks, 0) << "sysmon never parked although every P was idle for seconds";
+  EXPECT_TRUE(released.load());
+}
+
+}  // namespace

@@ -90,6 +90,7 @@ SchedStats stats() {
   s.async_preemptions = sched->nasyncpreempt.load(rt::relaxed);
   s.preempt_signals = sched->npreemptsig.load(rt::relaxed);
   s.wakeup_preempt_requests = sched->nwakeuppreempt.load(rt::relaxed);
+  s.sysmon_parks = sched->nsysmonpark.load(rt::relaxed);
   return s;
 }
 

@@ -78,6 +78,12 @@ P* pidleget() {
     sched->pidle = pp->link;
     pp->link = nullptr;
     sched->npidle.fetch_sub(1, rt::seq_cst);  // seq_cst: as in pidleput
+    // A P goes busy: a parked sysmon must watch it again (Go wakes it in
+    // exitsyscall and startTheWorld only; see sysmon_park).
+    if (sched->sysmonwait) {
+      sched->sysmonwait = false;
+      sched->sysmon_note.wakeup();
+    }
   }
   return pp;
 }

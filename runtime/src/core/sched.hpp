@@ -109,11 +109,15 @@ struct Sched {
 
   // sysmon.
   M* sysmon_m = nullptr;
-  rt::Note sysmon_note;  // woken at shutdown
+  rt::Note sysmon_note;  // woken at shutdown, and by pidleget while sysmonwait
+  // sysmon is parked because every P was idle (Go's sched.sysmonwait);
+  // pidleget, taking a P off the idle list, wakes it.
+  bool sysmonwait GMPKIT_GUARDED_BY(lock) = false;
 
   // Counters (relaxed: statistics only).
   rt::Atomic<std::int64_t> nsteals{0}, nputslow{0}, npreemptreq{0}, npreempted{0}, nthreads{0};
   rt::Atomic<std::int64_t> nsyscalls{0}, nsyscallslow{0}, nhandoffs{0};
+  rt::Atomic<std::int64_t> nsysmonpark{0};  // times sysmon parked with every P idle
   rt::Atomic<std::int64_t> nasyncpreempt{0};  // async preemptions (also counted in npreempted)
   rt::Atomic<std::int64_t> npreemptsig{0};    // preemption signals sent
   rt::Atomic<std::int64_t> nwakeuppreempt{0}; // wake-up preemption requests (Config::min_slice)

@@ -11,6 +11,8 @@
 //     taken (CAS _Psyscall -> _Pidle) and handed to another M (handoffp)
 //     if there is other work, or after 10 ms regardless.
 //   * netpoll (non-blocking) if nobody has polled for 10 ms.
+// While every P is idle it parks (Go's sysmonwait, sysmon_park below) until
+// the earliest timer or until pidleget hands a P out again.
 // Requests go through preemptone (sysmon/preempt.cpp): cooperative flag plus
 // the preemption signal (async preemption of call-free loops), also during
 // shutdown so such loops do not keep run() from returning.
@@ -18,9 +20,9 @@
 #include <cstdio>
 
 #include "core/sched.hpp"
-#include "observe/trace.hpp"
 #include "observe/schedtrace.hpp"
 #include "observe/invariants.hpp"
+#include "observe/trace.hpp"
 #include "gmpkit/error.hpp"
 #include "platform/clock.hpp"
 #include "platform/signal.hpp"
@@ -56,6 +58,40 @@ void incidlelocked(std::int32_t v) GMPKIT_NO_TSA {
     if (v > 0) dead = checkdead();
   }
   if (dead) report_deadlock();
+}
+
+// Go's sysmonwait: with every P idle there is nothing to retake or preempt,
+// so sysmon sleeps until the earliest timer (at most 60 s, Go's
+// forcegcperiod/2) instead of polling every 10 ms. Unlike Go, which wakes it
+// only from exitsyscall and startTheWorld, pidleget wakes it whenever a P
+// leaves the idle list, so a goroutine readied by the poller and looping
+// without calls is still preempted on time. Both sides hold sched.lock, so
+// exactly one wakeup pairs with each park. Returns true if it slept.
+bool sysmon_park(std::int64_t now) GMPKIT_NO_TSA {
+  std::int64_t next = 0;  // earliest timer of any P (0: none)
+  for (P* pp : sched->allp) {
+    std::int64_t w = time::nobarrierWakeTime(pp->timers);
+    if (w != 0 && (next == 0 || w < next)) next = w;
+  }
+  if (next != 0 && next <= now) return false;
+  {
+    rt::LockGuard g(sched->lock);
+    // relaxed: under sched.lock, which every pidleput/pidleget holds.
+    if (sched->npidle.load(rt::relaxed) != sched->gomaxprocs.load(rt::relaxed)) return false;
+    if (sched->exiting.load(rt::relaxed)) return false;  // relaxed: set under sched.lock
+    sched->sysmonwait = true;
+  }
+  std::int64_t sleep = 60LL * 1000 * 1000 * 1000;
+  if (next != 0 && next - now < sleep) sleep = next - now;
+  sched->sysmon_note.tsleep(sleep);
+  {
+    rt::LockGuard g(sched->lock);
+    sched->sysmonwait = false;
+    // Any wakeup happened while sysmonwait was set, so before this point;
+    // sysmon_stop's wakeup is covered by the stop flag the loop re-reads.
+    sched->sysmon_note.clear();
+  }
+  return true;
 }
 
 // Go's retake: preemption requests for Gs over their time slice, and Ps
@@ -126,6 +162,14 @@ void sysmon_main(void*) {
     }
     sched->sysmon_note.tsleep(sleep_ns);
     std::int64_t now = rt::nanotime();
+    // Park while every P is idle (not while schedtrace wants its reports).
+    if (trace_at == 0 && !g_sysmon_stop.load(rt::acquire) &&  // acquire: pairs with sysmon_stop
+        sched->npidle.load(rt::relaxed) == sched->gomaxprocs.load(rt::relaxed) &&  // relaxed: rechecked under the lock
+        sysmon_park(now)) {
+      sched->nsysmonpark.fetch_add(1, rt::relaxed);  // relaxed: statistics
+      idle = 0;
+      continue;
+    }
     if (sched->exiting.load(rt::acquire)) {  // acquire: exiting_since is visible
       if (now - sched->exiting_since >= 1000000000 && now - last_report >= 1000000000) {
         report_stragglers(now);
@@ -196,8 +240,16 @@ void sysmon_start() GMPKIT_NO_TSA {
 void sysmon_stop() {
   M* mp = sched->sysmon_m;
   if (mp == nullptr) return;
-  g_sysmon_stop.store(true, rt::release);  // release: pairs with the loop's acquire
-  sched->sysmon_note.wakeup();
+  {
+    // Under sched.lock, with sysmonwait cleared: pidleget must not wake a
+    // parked sysmon a second time. A note still set was woken by pidleget
+    // and is not yet cleared by sysmon_park (which clears it under this
+    // lock): sysmon is awake and re-reads the stop flag.
+    rt::LockGuard g(sched->lock);
+    g_sysmon_stop.store(true, rt::release);  // release: pairs with the loop's acquire
+    sched->sysmonwait = false;
+    if (!sched->sysmon_note.is_set()) sched->sysmon_note.wakeup();
+  }
   rt::thread_join(mp->thread);
   sched->sysmon_m = nullptr;
 }
