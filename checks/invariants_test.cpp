@@ -132,8 +132,11 @@ TEST(Invariants, AllCorruptionsAtOnceAreEachNamed) {
       if (c != Corruption::runq_bounds) all = all | c;
     corrupt(all);
     InvariantReport r = check();
-    for (Corruption c : kAllCorruptions)
-      if (c != Corruption::runq_bounds) EXPECT_TRUE(r.has(violation_kind(c))) << corruption_name(c) << "\n" << r.str();
+    for (Corruption c : kAllCorruptions) {
+      if (c != Corruption::runq_bounds) {
+        EXPECT_TRUE(r.has(violation_kind(c))) << corruption_name(c) << "\n" << r.str();
+      }
+    }
     repair();
     EXPECT_TRUE(check().ok()) << check().str();
   });
