@@ -149,10 +149,13 @@ TEST(Dump, RunningGoroutineIsStoppedAndShown) {
   gmpkit::run(procs(2), [] {
     std::atomic<bool> stop{false}, started{false};
     Chan<std::int64_t> id(1);
+    gmpkit::WaitGroup done;  // main waits: the spinner's closure is destroyed before run() returns
+    done.add(1);
     gmpkit::go([&, id]() mutable {
       id.send(gmpkit::goroutine_id());
       started.store(true);
       dump_test_spin_here(&stop);
+      done.done();
     });
     const std::int64_t gid = *id.recv();
     while (!started.load()) gmpkit::yield();
@@ -161,6 +164,7 @@ TEST(Dump, RunningGoroutineIsStoppedAndShown) {
     EXPECT_EQ(b.rfind("goroutine " + std::to_string(gid) + " [runnable]:\n", 0), 0u) << d;
     EXPECT_TRUE(contains(b, "dump_test_spin_here(")) << b;
     stop.store(true);
+    done.wait();
   });
 }
 
