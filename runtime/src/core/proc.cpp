@@ -212,9 +212,13 @@ void shutdown(M* m0) GMPKIT_NO_TSA {
   // Ms still running may start new ones (handoffp from an exiting locked
   // M, say), and a new M's thread handle is valid only once its creator's
   // thread_create returned: sweep until every M is joined.
+  // New Ms are pushed at the head of allm, possibly behind this sweep (an M
+  // we join later in the list creates one): sweep again until a whole pass
+  // starts and ends with the same head.
   for (bool pending = true; pending;) {
     pending = false;
-    for (M* mp = sched->allm.load(rt::acquire); mp; mp = mp->alllink) {  // acquire: pairs with allocm's publish
+    M* head = sched->allm.load(rt::acquire);  // acquire: pairs with allocm's publish
+    for (M* mp = head; mp; mp = mp->alllink) {
       if (mp == m0 || mp == sched->sysmon_m || mp->joined) continue;
       std::uint32_t st = mp->thread_state.load(rt::acquire);  // acquire: pairs with newm's release
       if (st == M::kThreadCreating) {
@@ -224,6 +228,7 @@ void shutdown(M* m0) GMPKIT_NO_TSA {
       if (st == M::kThreadRunning) rt::thread_join(mp->thread);
       mp->joined = true;
     }
+    if (sched->allm.load(rt::acquire) != head) pending = true;  // acquire: as above
     if (pending) rt::osyield();
   }
   sysmon_stop();
