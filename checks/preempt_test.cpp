@@ -531,4 +531,30 @@ TEST(Preempt, SysmonWakesFromIdleParkToPreempt) {
   EXPECT_TRUE(released.load());
 }
 
+// Wake-up preemption also acts for a goroutine made runnable on a busy P's
+// own run queue (here: go() puts it in runnext), not only for a due timer.
+// The time slice is an hour, so only wake-up preemption (after min_slice)
+// can let the new goroutine run at procs 1.
+TEST(Preempt, WakeupPreemptionForQueuedGoroutine) {
+  gmpkit::Config cfg;
+  cfg.procs = 1;
+  cfg.time_slice = std::chrono::hours(1);
+  cfg.min_slice = 1ms;
+  std::atomic<bool> ran{false};
+  bool gave_up = false;
+  gmpkit::run(cfg, [&] {
+    gmpkit::go([&] { ran.store(true, std::memory_order_relaxed); });
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!ran.load(std::memory_order_relaxed)) {
+      gmpkit::preempt_point();
+      if (std::chrono::steady_clock::now() > deadline) {
+        gave_up = true;
+        break;
+      }
+    }
+  });
+  EXPECT_TRUE(ran.load());
+  EXPECT_FALSE(gave_up) << "the queued goroutine waited 20 s: no wake-up preemption";
+}
+
 }  // namespace

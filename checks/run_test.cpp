@@ -332,7 +332,8 @@ TEST_P(Shutdown, NeverStartedCallablesAreDestroyed) {
   std::atomic<int> ran{0};
   Tracked::live = 0;
   gmpkit::Config cfg = procs(1);  // nobody else can pick them up
-  cfg.time_slice = 1h;            // and main is never preempted
+  cfg.time_slice = 1h;            // and main is never preempted:
+  cfg.min_slice = 0ns;            // not even by wake-up preemption for the queued goroutines
   gmpkit::run(cfg, [&] {
     for (int i = 0; i < kN; i++) gmpkit::go([&ran, token, t = Tracked{}] { ran.fetch_add(1); });
     EXPECT_EQ(gmpkit::num_goroutine(), kN + 1);

@@ -91,6 +91,7 @@ TEST_P(WaitGroupAtProcs, WaitWithZeroCounterReturnsImmediately) {
   gmpkit::Config c = cfg();
   c.procs = 1;  // so "no other goroutine ran" means "did not yield"
   c.time_slice = std::chrono::hours(1);
+  c.min_slice = std::chrono::nanoseconds(0);  // no wake-up preemption for the queued goroutine either
   bool other_ran_before = true;
   std::atomic<bool> other_ran{false};
   gmpkit::run(c, [&] {

@@ -27,6 +27,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
@@ -127,7 +129,7 @@ void BM_HogTimerLateness(benchmark::State& state) {
   cfg.procs = procs;
   cfg.min_slice = min_slice;  // 0: wake-up preemption off (Go 1.19's behaviour)
   std::vector<double> late;
-  double loops_per_s = 0;
+  double loops_per_s = 0, wakeup_requests = 0, kicks = 0;
   try {
     gmpkit::run(cfg, [&] {
       std::atomic<bool> stop{false};
@@ -152,6 +154,9 @@ void BM_HogTimerLateness(benchmark::State& state) {
       double secs = std::chrono::duration<double>(Clock::now() - start).count();
       stop.store(true);
       wg.wait();
+      const auto st = gmpkit::debug::stats();
+      wakeup_requests = static_cast<double>(st.wakeup_preempt_requests);
+      kicks = static_cast<double>(st.sysmon_kicks);
       std::uint64_t total = 0;
       for (auto& c : counts) total += c.load();
       loops_per_s = static_cast<double>(total) / (secs + 0.02);
@@ -160,11 +165,16 @@ void BM_HogTimerLateness(benchmark::State& state) {
     state.SkipWithError(e.what());
     return;
   }
+  if (std::getenv("GMPKIT_BENCH_LATE_DUMP"))
+    for (std::size_t i = 0; i < late.size(); i++)
+      if (late[i] > 5000) std::fprintf(stderr, "late sample %zu: %.0f us\n", i, late[i]);
   state.counters["procs"] = procs;
   state.counters["p50_us"] = percentile(late, 0.50);
   state.counters["p99_us"] = percentile(late, 0.99);
   state.counters["max_us"] = late.empty() ? 0 : *std::max_element(late.begin(), late.end());
   state.counters["hog_loops_per_s"] = loops_per_s;
+  state.counters["wakeup_preempt_requests"] = wakeup_requests;
+  state.counters["sysmon_kicks"] = kicks;
 }
 BENCHMARK(BM_HogTimerLateness)
     ->Args({1, 0})

@@ -29,6 +29,7 @@ struct SchedStats {
   std::int64_t preempt_signals = 0;     // preemption signals (SIGURG) sent
   std::int64_t wakeup_preempt_requests = 0;  // requests by wake-up preemption (Config::min_slice)
   std::int64_t sysmon_parks = 0;             // times sysmon slept because every P was idle
+  std::int64_t sysmon_kicks = 0;             // times a new timer woke sysmon early (wake-up preemption)
 };
 
 // Every live goroutine. Must be called on a goroutine; the view is a

@@ -91,6 +91,7 @@ SchedStats stats() {
   s.preempt_signals = sched->npreemptsig.load(rt::relaxed);
   s.wakeup_preempt_requests = sched->nwakeuppreempt.load(rt::relaxed);
   s.sysmon_parks = sched->nsysmonpark.load(rt::relaxed);
+  s.sysmon_kicks = sched->nsysmonkick.load(rt::relaxed);
   return s;
 }
 

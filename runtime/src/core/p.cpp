@@ -82,7 +82,7 @@ P* pidleget() {
     // exitsyscall and startTheWorld only; see sysmon_park).
     if (sched->sysmonwait) {
       sched->sysmonwait = false;
-      sched->sysmon_note.wakeup();
+      sysmon_wake_locked();
     }
   }
   return pp;

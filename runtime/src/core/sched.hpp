@@ -113,11 +113,16 @@ struct Sched {
   // sysmon is parked because every P was idle (Go's sched.sysmonwait);
   // pidleget, taking a P off the idle list, wakes it.
   bool sysmonwait GMPKIT_GUARDED_BY(lock) = false;
+  // When sysmon's current sleep ends (nanotime; 0 while it is awake or
+  // parked): addtimer kicks it when a new timer is due before that and
+  // wake-up preemption may have to act on it (sysmon_kick_for_timer).
+  rt::Atomic<std::int64_t> sysmon_wake_by{0};
 
   // Counters (relaxed: statistics only).
   rt::Atomic<std::int64_t> nsteals{0}, nputslow{0}, npreemptreq{0}, npreempted{0}, nthreads{0};
   rt::Atomic<std::int64_t> nsyscalls{0}, nsyscallslow{0}, nhandoffs{0};
   rt::Atomic<std::int64_t> nsysmonpark{0};  // times sysmon parked with every P idle
+  rt::Atomic<std::int64_t> nsysmonkick{0};  // times addtimer woke sysmon for wake-up preemption
   rt::Atomic<std::int64_t> nasyncpreempt{0};  // async preemptions (also counted in npreempted)
   rt::Atomic<std::int64_t> npreemptsig{0};    // preemption signals sent
   rt::Atomic<std::int64_t> nwakeuppreempt{0}; // wake-up preemption requests (Config::min_slice)
@@ -247,6 +252,12 @@ void exitsyscall();
 // ---- sysmon ----
 void sysmon_start();
 void sysmon_stop();
+// Wake sysmon (sched.lock held). Every wakeup of sysmon_note goes through
+// here and sysmon clears it under the same lock, so none is doubled.
+void sysmon_wake_locked();
+// addtimer, after the timer is published: if wake-up preemption is on,
+// every P is busy and sysmon sleeps past `when`, wake it.
+void sysmon_kick_for_timer(std::int64_t when);
 // Cooperative preemption point: yields if this G's P was asked to.
 void preempt_check();
 

@@ -203,8 +203,8 @@ bool preemptall() {
 // runs a goroutine that never reaches one for a whole time slice (10 ms),
 // a sleep_for(1ms) wakes 10+ ms late (Go 1.19 behaves so). So: if no P is
 // idle (an idle P's M would be the poller and run the timer) and P's
-// earliest timer is due, preempt P's goroutine once sysmon has seen it run
-// for min_slice — that P then runs its timers first thing in findrunnable.
+// earliest timer is due, or a G readied/spawned on P waits in P's runq,
+// preempt P's goroutine once sysmon has seen it run for min_slice — that P then runs its timers first thing in findrunnable.
 // Preempting another P would not help: a preempted G sits on the global
 // runq, which findrunnable serves before it steals timers.
 std::int64_t wakeup_preempt(std::int64_t now) GMPKIT_NO_TSA {
@@ -217,9 +217,17 @@ std::int64_t wakeup_preempt(std::int64_t now) GMPKIT_NO_TSA {
   };
   for (P* pp : sched->allp) {
     if (pp->pstatus() != PStatus::running) continue;
+    // A G made runnable on this P (a goready into runnext, a fired timer's
+    // goroutine, a spawn) waits behind the running one: as urgent as a due
+    // timer. Without this, a sleeper whose timer fired just as the P took a
+    // preempted G from the global runq (every 61st schedtick) waited a whole
+    // time slice (preempt_bench: every 60th sample 10.5 ms late). The
+    // global runq itself is not a reason: it holds preempted Gs, and
+    // preempting for them would shrink every slice to min_slice.
+    const bool queued = !pp->runq.empty();
     std::int64_t when = time::nobarrierWakeTime(pp->timers);
-    if (when == 0) continue;
-    if (when > now) {
+    if (when == 0 && !queued) continue;
+    if (!queued && when > now) {
       want(when);
       continue;
     }

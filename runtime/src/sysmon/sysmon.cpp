@@ -94,6 +94,31 @@ bool sysmon_park(std::int64_t now) GMPKIT_NO_TSA {
   return true;
 }
 
+// One round's sleep. With wake-up preemption on, publish when we will look
+// again, then re-read the Ps' earliest timers: a timer added meanwhile is
+// either seen here or its adder sees our wake_by (both sides: store, full
+// fence, load) and kicks us (sysmon_kick_for_timer). Without it, a sleeper
+// whose timer was added just after a round that saw no timer at all waited
+// for sysmon's back-off sleep (up to 10 ms) or the time slice.
+void sysmon_sleep(std::int64_t sleep_ns) GMPKIT_NO_TSA {
+  const bool kickable = sched->cfg.min_slice.count() > 0;
+  if (kickable) {
+    const std::int64_t t = rt::nanotime();
+    sched->sysmon_wake_by.store(t + sleep_ns, rt::seq_cst);  // seq_cst: Dekker with addtimer (fence below)
+    rt::fence_seq_cst();
+    for (P* pp : sched->allp) {
+      std::int64_t w = time::nobarrierWakeTime(pp->timers);
+      if (w != 0 && w < t + sleep_ns) sleep_ns = w - t < 20 * 1000 ? 20 * 1000 : w - t;
+    }
+  }
+  sched->sysmon_note.tsleep(sleep_ns);
+  if (kickable) sched->sysmon_wake_by.store(0, rt::relaxed);  // relaxed: a hint; a stale value costs one spare kick
+  if (sched->sysmon_note.is_set()) {  // kicked (or stopped): clear under the wakers' lock
+    rt::LockGuard g(sched->lock);
+    sched->sysmon_note.clear();
+  }
+}
+
 // Go's retake: preemption requests for Gs over their time slice, and Ps
 // taken back from Ms blocked in syscalls. Returns the number of Ps retaken.
 int retake(std::int64_t now) {
@@ -160,7 +185,7 @@ void sysmon_main(void*) {
       if (until < 20 * 1000) until = 20 * 1000;
       if (until < sleep_ns) sleep_ns = until;
     }
-    sched->sysmon_note.tsleep(sleep_ns);
+    sysmon_sleep(sleep_ns);
     std::int64_t now = rt::nanotime();
     // Park while every P is idle (not while schedtrace wants its reports).
     if (trace_at == 0 && !g_sysmon_stop.load(rt::acquire) &&  // acquire: pairs with sysmon_stop
@@ -237,6 +262,24 @@ void sysmon_start() GMPKIT_NO_TSA {
   }
 }
 
+void sysmon_wake_locked() GMPKIT_NO_TSA {
+  if (!sched->sysmon_note.is_set()) sched->sysmon_note.wakeup();
+}
+
+void sysmon_kick_for_timer(std::int64_t when) GMPKIT_NO_TSA {
+  if (sched->cfg.min_slice.count() <= 0) return;
+  // An idle P means a poller or a spinning M runs timers (wakeNetPoller).
+  if (sched->npidle.load(rt::relaxed) != 0) return;  // relaxed: a hint; sysmon re-checks every round
+  rt::fence_seq_cst();  // Dekker with sysmon_sleep: timer published, then read wake_by
+  const std::int64_t by = sched->sysmon_wake_by.load(rt::seq_cst);  // seq_cst: as above
+  if (by == 0 || by - when <= 100 * 1000) return;  // awake, parked, or waking in time anyway (no when + x: when may be INT64_MAX)
+  rt::LockGuard g(sched->lock);
+  if (sched->sysmon_wake_by.load(rt::relaxed) - when <= 100 * 1000) return;  // relaxed: under the lock; re-check
+  sched->sysmon_wake_by.store(when, rt::relaxed);  // relaxed: later adders see it under this lock
+  sched->nsysmonkick.fetch_add(1, rt::relaxed);  // relaxed: statistics
+  sysmon_wake_locked();
+}
+
 void sysmon_stop() {
   M* mp = sched->sysmon_m;
   if (mp == nullptr) return;
@@ -248,7 +291,7 @@ void sysmon_stop() {
     rt::LockGuard g(sched->lock);
     g_sysmon_stop.store(true, rt::release);  // release: pairs with the loop's acquire
     sched->sysmonwait = false;
-    if (!sched->sysmon_note.is_set()) sched->sysmon_note.wakeup();
+    sysmon_wake_locked();
   }
   rt::thread_join(mp->thread);
   sched->sysmon_m = nullptr;

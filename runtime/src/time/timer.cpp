@@ -91,6 +91,7 @@ void addtimer(P* pp, Timer* t) {
   const std::int64_t when = t->when;
   doaddtimer(pp, t);
   core::wakeNetPoller(when);
+  core::sysmon_kick_for_timer(when);
 }
 
 bool deltimer(Timer* t) GMPKIT_NO_TSA {
