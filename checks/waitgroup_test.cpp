@@ -150,7 +150,7 @@ TEST_P(WaitGroupAtProcs, WaitReasonIsSyncWaitGroupWait) {
     gmpkit::WaitGroup gate, done;
     gate.add(1);
     done.add(1);
-    std::int64_t waiter = 0;
+    std::atomic<std::int64_t> waiter{0};  // written by the goroutine, read by main
     gmpkit::go([&] {
       waiter = gmpkit::goroutine_id();
       gate.wait();

@@ -32,6 +32,9 @@ bool park_locked(M* mp) GMPKIT_NO_TSA {
   mp->park.sleep();
   mp->park.clear();
   mp->blocked = false;
+  // Under sched.lock, as startlockedm writes it: a wakeup for shutdown can
+  // race with a startlockedm that still hands us a P (TSan saw it).
+  rt::LockGuard g(sched->lock);
   return mp->nextp != nullptr;
 }
 
