@@ -21,6 +21,9 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <memory>
 #include <cstdlib>
 #include <exception>
 #include <string>
@@ -30,6 +33,39 @@
 #include "gmpkit/gmpkit.hpp"
 
 namespace gmpkit_bench {
+
+// Runs f as the main goroutine of a fresh runtime with `procs` Ps (0: the
+// default, GMPKIT_PROCS or hardware threads), for the Go ports below.
+template <class F>
+void run_procs(int procs, F&& f) {
+  gmpkit::Config cfg;
+  cfg.procs = procs;
+  gmpkit::run(cfg, std::forward<F>(f));
+}
+
+// Go's b.RunParallel / testing.PB: gomaxprocs() goroutines share n
+// iterations, taking them in grains of 100; body(next) loops while next().
+template <class Body>
+void run_parallel(std::int64_t n, Body body) {
+  const int procs = gmpkit::gomaxprocs();
+  auto next = std::make_shared<std::atomic<std::int64_t>>(0);
+  gmpkit::Chan<bool> done(static_cast<std::size_t>(procs));
+  for (int p = 0; p < procs; p++)
+    gmpkit::go([=]() mutable {
+      body([&next = *next, n, left = std::int64_t{0}]() mutable {
+        if (left > 0) {
+          left--;
+          return true;
+        }
+        std::int64_t start = next.fetch_add(100);
+        if (start >= n) return false;
+        left = std::min<std::int64_t>(100, n - start) - 1;
+        return true;
+      });
+      done.send(true);
+    });
+  for (int p = 0; p < procs; p++) done.recv();
+}
 
 // The largest procs value the scaling rows use: $GMPKIT_BENCH_MAX_PROCS, or
 // the number of hardware threads (at least 2, so procs 1 and 2 always run).

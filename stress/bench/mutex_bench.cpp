@@ -6,40 +6,15 @@
 #include <atomic>
 #include <memory>
 
+#include "bench_util.hpp"
 #include "gmpkit/gmpkit.hpp"
 
 using gmpkit::Chan;
 
 namespace {
 
-template <class F>
-void run_procs(int procs, F&& f) {
-  gmpkit::Config cfg;
-  cfg.procs = procs;
-  gmpkit::run(cfg, std::forward<F>(f));
-}
-
-template <class Body>
-void run_parallel(std::int64_t n, Body body) {
-  const int procs = gmpkit::gomaxprocs();
-  auto next = std::make_shared<std::atomic<std::int64_t>>(0);
-  Chan<bool> done(procs);
-  for (int p = 0; p < procs; p++)
-    gmpkit::go([=]() mutable {
-      body([&next = *next, n, left = std::int64_t{0}]() mutable {
-        if (left > 0) {
-          left--;
-          return true;
-        }
-        std::int64_t start = next.fetch_add(100);
-        if (start >= n) return false;
-        left = std::min<std::int64_t>(100, n - start) - 1;
-        return true;
-      });
-      done.send(true);
-    });
-  for (int p = 0; p < procs; p++) done.recv();
-}
+using gmpkit_bench::run_parallel;
+using gmpkit_bench::run_procs;
 
 void MutexUncontended(benchmark::State& state) {
   run_procs(0, [&] {
