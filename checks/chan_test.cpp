@@ -41,15 +41,22 @@ void test_chan_cap(std::size_t cap) {
     Chan<int> c(cap);
     auto recv1 = std::make_shared<std::atomic<bool>>(false);
     auto recv2 = std::make_shared<std::atomic<bool>>(false);
-    gmpkit::go([c, recv1]() mutable { c.recv(); recv1->store(true); });
-    gmpkit::go([c, recv2]() mutable { (void)c.recv().has_value(); recv2->store(true); });
+    gmpkit::go([c, recv1]() mutable {
+      c.recv();
+      recv1->store(true);
+    });
+    gmpkit::go([c, recv2]() mutable {
+      (void)c.recv().has_value();
+      recv2->store(true);
+    });
     gmpkit::sleep_for(1ms);
     EXPECT_FALSE(recv1->load() || recv2->load()) << "chan[" << cap << "]: receive from empty chan";
     // A non-blocking receive does not block.
     bool got = false;
     gmpkit::select(gmpkit::recv_case(c, [&] { got = true; }), gmpkit::default_case());
     EXPECT_FALSE(got) << "chan[" << cap << "]: receive from empty chan";
-    gmpkit::select(gmpkit::recv_case(c, [&](std::optional<int>) { got = true; }), gmpkit::default_case());
+    gmpkit::select(gmpkit::recv_case(c, [&](std::optional<int>) { got = true; }),
+                   gmpkit::default_case());
     EXPECT_FALSE(got) << "chan[" << cap << "]: receive from empty chan";
     c.send(0);
     c.send(0);
@@ -59,7 +66,10 @@ void test_chan_cap(std::size_t cap) {
     Chan<int> c(cap);
     for (std::size_t i = 0; i < cap; i++) c.send(static_cast<int>(i));
     auto sent = std::make_shared<std::atomic<bool>>(false);
-    gmpkit::go([c, sent]() mutable { c.send(0); sent->store(true); });
+    gmpkit::go([c, sent]() mutable {
+      c.send(0);
+      sent->store(true);
+    });
     gmpkit::sleep_for(1ms);
     EXPECT_FALSE(sent->load()) << "chan[" << cap << "]: send to full chan";
     bool got = false;
@@ -115,7 +125,8 @@ void test_chan_cap(std::size_t cap) {
       });
     std::map<int, int> recv;
     for (int p = 0; p < P; p++) {
-      std::map<int, int> part = *done.recv();  // own the map: *recv() alone would dangle in a range-for
+      std::map<int, int> part =
+          *done.recv();  // own the map: *recv() alone would dangle in a range-for
       for (auto [k, v] : part) recv[k] += v;
     }
     EXPECT_EQ(recv.size(), static_cast<std::size_t>(L));
@@ -182,8 +193,10 @@ TEST(Chan, PseudoRandomSend) {
         n0 += (v + 1) % 2;
         n1 += v;
       }
-      EXPECT_GT(n0, n / 10) << "want pseudorandom, got " << n0 << " zeros and " << n1 << " ones (cap " << cap << ")";
-      EXPECT_GT(n1, n / 10) << "want pseudorandom, got " << n0 << " zeros and " << n1 << " ones (cap " << cap << ")";
+      EXPECT_GT(n0, n / 10) << "want pseudorandom, got " << n0 << " zeros and " << n1
+                            << " ones (cap " << cap << ")";
+      EXPECT_GT(n1, n / 10) << "want pseudorandom, got " << n0 << " zeros and " << n1
+                            << " ones (cap " << cap << ")";
     });
   }
 }
@@ -244,14 +257,16 @@ TEST(Chan, ErrorMessages) {
     EXPECT_EQ(error_of([&] { gmpkit::select(gmpkit::send_case(c, 1), gmpkit::default_case()); }),
               "send on closed channel");
     Chan<int> d(0);
-    EXPECT_EQ(error_of([&] { gmpkit::select(gmpkit::send_case(c, 1), gmpkit::recv_case(d), gmpkit::default_case()); }),
+    EXPECT_EQ(error_of([&] {
+                gmpkit::select(gmpkit::send_case(c, 1), gmpkit::recv_case(d),
+                               gmpkit::default_case());
+              }),
               "send on closed channel");
     // The error types.
     try {
       c.close();
       ADD_FAILURE();
-    } catch (const gmpkit::error&) {
-    }
+    } catch (const gmpkit::error&) {}
   });
 }
 
@@ -323,14 +338,17 @@ TEST(Chan, MoveOnlyElements) {
       Chan<std::unique_ptr<int>> d(cap);
       gmpkit::go([d]() mutable {
         gmpkit::select(gmpkit::send_case(d, std::make_unique<int>(7)));
-        gmpkit::select(gmpkit::send_case(d, std::make_unique<int>(8)), gmpkit::send_case(d, std::make_unique<int>(9)));
+        gmpkit::select(gmpkit::send_case(d, std::make_unique<int>(8)),
+                       gmpkit::send_case(d, std::make_unique<int>(9)));
       });
       std::unique_ptr<int> got;
-      gmpkit::select(gmpkit::recv_case(d, [&](std::optional<std::unique_ptr<int>> v) { got = std::move(*v); }));
+      gmpkit::select(gmpkit::recv_case(
+          d, [&](std::optional<std::unique_ptr<int>> v) { got = std::move(*v); }));
       EXPECT_EQ(*got, 7);
       Chan<int> never(0);
-      gmpkit::select(gmpkit::recv_case(d, [&](std::optional<std::unique_ptr<int>> v) { got = std::move(*v); }),
-                     gmpkit::recv_case(never));
+      gmpkit::select(
+          gmpkit::recv_case(d, [&](std::optional<std::unique_ptr<int>> v) { got = std::move(*v); }),
+          gmpkit::recv_case(never));
       EXPECT_TRUE(*got == 8 || *got == 9);
     }
     // Values left buffered in a dropped channel are destroyed (LeakSanitizer).
@@ -372,10 +390,13 @@ TEST(Chan, ShutdownWithBlockedGoroutinesLeaksNothing) {
       Chan<std::unique_ptr<int>> full(1), empty(0), sel(0);
       full.send(std::make_unique<int>(1));
       for (int i = 0; i < 3; i++) {
-        gmpkit::go([&full] { full.send(std::make_unique<int>(2)); });  // by reference: main's handle dies first
+        gmpkit::go([&full] {
+          full.send(std::make_unique<int>(2));
+        });  // by reference: main's handle dies first
         gmpkit::go([&empty] { empty.recv(); });
         gmpkit::go([sel, empty]() mutable {
-          gmpkit::select(gmpkit::recv_case(sel), gmpkit::send_case(empty, std::make_unique<int>(3)));
+          gmpkit::select(gmpkit::recv_case(sel),
+                         gmpkit::send_case(empty, std::make_unique<int>(3)));
         });
       }
       gmpkit::sleep_for(5ms);

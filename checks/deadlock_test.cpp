@@ -78,7 +78,8 @@ TEST(Deadlock, ListsEveryGoroutine) {
   EXPECT_TRUE(starts_with(msg, "all goroutines are asleep - deadlock!")) << msg;
   EXPECT_TRUE(contains(msg, "goroutine 1 [chan receive]:")) << msg;
   EXPECT_TRUE(contains(msg, "goroutine " + std::to_string(sender) + " [chan send]:")) << msg;
-  EXPECT_TRUE(contains(msg, "goroutine " + std::to_string(waiter) + " [sync.WaitGroup.Wait]:")) << msg;
+  EXPECT_TRUE(contains(msg, "goroutine " + std::to_string(waiter) + " [sync.WaitGroup.Wait]:"))
+      << msg;
 }
 
 TEST(Deadlock, NilChannelAndSelect) {

@@ -69,7 +69,8 @@ bool contains(const std::string& s, const std::string& p) { return s.find(p) != 
 }  // namespace
 
 TEST(Dump, ParkedGoroutineHeaderAndStack) {
-  if (!gmpkit::rt::unwinder_available()) GTEST_SKIP() << "no libunwind: " << gmpkit::rt::unwinder_unavailable_reason();
+  if (!gmpkit::rt::unwinder_available())
+    GTEST_SKIP() << "no libunwind: " << gmpkit::rt::unwinder_unavailable_reason();
   gmpkit::run(procs(2), [] {
     Chan<int> c(0);
     Chan<std::int64_t> id(1);
@@ -84,13 +85,16 @@ TEST(Dump, ParkedGoroutineHeaderAndStack) {
     EXPECT_EQ(d.rfind("goroutine 1 [running]:\n", 0), 0u) << d;
     const std::string mine = block_of(d, 1);
     EXPECT_TRUE(contains(mine, "TestBody")) << mine;
-    EXPECT_FALSE(contains(mine, "dump_goroutines")) << "the dump's own frames are skipped\n" << mine;
+    EXPECT_FALSE(contains(mine, "dump_goroutines")) << "the dump's own frames are skipped\n"
+                                                    << mine;
     const std::string b = block_of(d, gid);
     EXPECT_EQ(b.rfind("goroutine " + std::to_string(gid) + " [chan receive]:\n", 0), 0u) << d;
     EXPECT_TRUE(contains(b, "dump_test_park_here()")) << b;
     EXPECT_TRUE(contains(b, "gmpkit::detail::chanrecv(")) << b;  // Chan<int>::recv is inlined
-    EXPECT_TRUE(contains(b, "\ngmpkit_ctx_entry()\n")) << "walked to the bottom of the stack\n" << b;
-    EXPECT_TRUE(std::regex_search(b, std::regex("\n\tpc=0x[0-9a-f]+ \\+0x[0-9a-f]+ [^ \n]+\n"))) << b;
+    EXPECT_TRUE(contains(b, "\ngmpkit_ctx_entry()\n")) << "walked to the bottom of the stack\n"
+                                                       << b;
+    EXPECT_TRUE(std::regex_search(b, std::regex("\n\tpc=0x[0-9a-f]+ \\+0x[0-9a-f]+ [^ \n]+\n")))
+        << b;
     c.send(1);
   });
 }
@@ -125,11 +129,17 @@ TEST(Dump, WaitReasonsLockedAndMinutes) {
     {
       gmpkit::rt::LockGuard g(gmpkit::core::sched->allglock);
       for (gmpkit::core::G* gp : gmpkit::core::sched->allgs)
-        if (gp->goid == waiter) gp->waitsince.store(gmpkit::rt::nanotime() - 3 * 60'000'000'000LL - 1, gmpkit::rt::relaxed);
+        if (gp->goid == waiter)
+          gp->waitsince.store(gmpkit::rt::nanotime() - 3 * 60'000'000'000LL - 1,
+                              gmpkit::rt::relaxed);
     }
     const std::string d = dump();
-    EXPECT_TRUE(contains(d, "goroutine " + std::to_string(locked) + " [chan receive, locked to thread]:\n")) << d;
-    EXPECT_TRUE(contains(d, "goroutine " + std::to_string(waiter) + " [sync.WaitGroup.Wait, 3 minutes]:\n")) << d;
+    EXPECT_TRUE(
+        contains(d, "goroutine " + std::to_string(locked) + " [chan receive, locked to thread]:\n"))
+        << d;
+    EXPECT_TRUE(
+        contains(d, "goroutine " + std::to_string(waiter) + " [sync.WaitGroup.Wait, 3 minutes]:\n"))
+        << d;
     EXPECT_TRUE(contains(d, "goroutine " + std::to_string(sleeper) + " [sleep]:\n")) << d;
     if (gmpkit::rt::unwinder_available()) {
       EXPECT_TRUE(contains(block_of(d, waiter), "dump_test_wait_here(")) << d;
@@ -215,7 +225,8 @@ void quit_with_parked_goroutine() {
 
 TEST_F(DumpDeathTest, SigquitDumpsAndExits2) {
   const char* re = gmpkit::rt::unwinder_available()
-                       ? "^SIGQUIT: quit\nPC=0x[0-9a-f]+ m=-?[0-9]+ sigcode=[0-9]+\n\n(.|\n)*goroutine 1 \\[(.|\n)*"
+                       ? "^SIGQUIT: quit\nPC=0x[0-9a-f]+ m=-?[0-9]+ "
+                         "sigcode=[0-9]+\n\n(.|\n)*goroutine 1 \\[(.|\n)*"
                          "goroutine 2 \\[chan receive\\]:\n(.|\n)*dump_test_park_here\\(\\)"
                        : "^SIGQUIT: quit\n(.|\n)*goroutine 2 \\[chan receive\\]:\n";
   EXPECT_EXIT(quit_with_parked_goroutine(), testing::ExitedWithCode(2), re);
@@ -237,7 +248,8 @@ TEST_F(DumpDeathTest, SigquitIgnoredStaysIgnored) {
 
 // After run() the previous disposition is back.
 TEST(Dump, SigquitDispositionRestored) {
-  struct sigaction before {}, during {}, after {};
+  struct sigaction before {
+  }, during{}, after{};
   ASSERT_EQ(sigaction(SIGQUIT, nullptr, &before), 0);
   ASSERT_EQ(before.sa_handler, SIG_DFL);
   gmpkit::run(procs(1), [&] { sigaction(SIGQUIT, nullptr, &during); });
@@ -249,10 +261,11 @@ TEST(Dump, SigquitDispositionRestored) {
 
 // A fatal runtime error prints the goroutine dump after its message.
 TEST_F(DumpDeathTest, FatalErrorDumps) {
-  const char* re = gmpkit::rt::unwinder_available()
-                       ? "gmpkit: fatal error: dump test\n\ngoroutine 1 \\[running\\]:\n(.|\n)*TestBody(.|\n)*"
-                         "goroutine 2 \\[chan receive\\]:\n(.|\n)*dump_test_park_here\\(\\)"
-                       : "gmpkit: fatal error: dump test\n\ngoroutine 1 \\[running\\]:\n";
+  const char* re =
+      gmpkit::rt::unwinder_available()
+          ? "gmpkit: fatal error: dump test\n\ngoroutine 1 \\[running\\]:\n(.|\n)*TestBody(.|\n)*"
+            "goroutine 2 \\[chan receive\\]:\n(.|\n)*dump_test_park_here\\(\\)"
+          : "gmpkit: fatal error: dump test\n\ngoroutine 1 \\[running\\]:\n";
   EXPECT_DEATH(gmpkit::run(procs(2),
                            [] {
                              Chan<int> c(0);

@@ -16,23 +16,24 @@ using gmpkit::core::G;
 using gmpkit::core::GStatus;
 using gmpkit::core::WaitReason;
 
-constexpr GStatus kAll[] = {GStatus::idle,    GStatus::runnable,  GStatus::running, GStatus::syscall,
-                            GStatus::waiting, GStatus::preempted, GStatus::dead};
+constexpr GStatus kAll[] = {GStatus::idle,    GStatus::runnable, GStatus::running,
+                            GStatus::syscall, GStatus::waiting,  GStatus::preempted,
+                            GStatus::dead};
 
 // ARCHITECTURE.md §3, one entry per row of the table, in its order.
 const std::set<std::pair<GStatus, GStatus>> kTable = {
-    {GStatus::idle, GStatus::dead},           // malg
-    {GStatus::dead, GStatus::runnable},       // newproc
-    {GStatus::runnable, GStatus::running},    // execute
-    {GStatus::running, GStatus::runnable},    // Gosched / preemption
-    {GStatus::running, GStatus::waiting},     // gopark
-    {GStatus::waiting, GStatus::runnable},    // goready / injectglist / timer
-    {GStatus::running, GStatus::syscall},     // entersyscall
-    {GStatus::syscall, GStatus::running},     // exitsyscall fast path
-    {GStatus::syscall, GStatus::runnable},    // exitsyscall slow path
-    {GStatus::running, GStatus::preempted},   // suspendG
+    {GStatus::idle, GStatus::dead},  // malg
+    {GStatus::dead, GStatus::runnable},  // newproc
+    {GStatus::runnable, GStatus::running},  // execute
+    {GStatus::running, GStatus::runnable},  // Gosched / preemption
+    {GStatus::running, GStatus::waiting},  // gopark
+    {GStatus::waiting, GStatus::runnable},  // goready / injectglist / timer
+    {GStatus::running, GStatus::syscall},  // entersyscall
+    {GStatus::syscall, GStatus::running},  // exitsyscall fast path
+    {GStatus::syscall, GStatus::runnable},  // exitsyscall slow path
+    {GStatus::running, GStatus::preempted},  // suspendG
     {GStatus::preempted, GStatus::runnable},  // resumeG
-    {GStatus::running, GStatus::dead},        // goexit
+    {GStatus::running, GStatus::dead},  // goexit
 };
 
 // All 7x7 pairs: legal exactly when the pair is a row of the table.
@@ -50,7 +51,8 @@ TEST(GStatus, TransitionTableMatchesArchitectureDoc) {
 }
 
 TEST(GStatus, NoSelfTransitions) {
-  for (GStatus s : kAll) EXPECT_FALSE(gmpkit::core::gstatus_transition_legal(s, s)) << gmpkit::core::gstatus_name(s);
+  for (GStatus s : kAll)
+    EXPECT_FALSE(gmpkit::core::gstatus_transition_legal(s, s)) << gmpkit::core::gstatus_name(s);
 }
 
 // Values that are no G status (Go's unused 5, 7, 8, and past _Gpreempted).
@@ -165,7 +167,8 @@ TEST(CasGStatus, LegalTransitionsUpdateStatusAndHistory) {
     EXPECT_EQ(t.from, k % 2 ? GStatus::running : GStatus::runnable) << k;
     EXPECT_EQ(t.to, k % 2 ? GStatus::runnable : GStatus::running) << k;
   }
-  for (unsigned i = 0; i < G::kHistory; i++) EXPECT_NE(g->history[i].from, GStatus::idle) << "idle -> dead overwritten";
+  for (unsigned i = 0; i < G::kHistory; i++)
+    EXPECT_NE(g->history[i].from, GStatus::idle) << "idle -> dead overwritten";
 #endif
 }
 
@@ -207,7 +210,8 @@ TEST_F(CasGStatusDeathTest, ReportPrintsOnlyTheLastSixteen) {
         gmpkit::core::casgstatus(g, GStatus::running, GStatus::syscall);
         gmpkit::core::casgstatus(g, GStatus::syscall, GStatus::dead);  // illegal
       },
-      "illegal transition syscall -> dead.*goroutine 31 status=syscall, last transitions \\(oldest first\\):\n"
+      "illegal transition syscall -> dead.*goroutine 31 status=syscall, last transitions \\(oldest "
+      "first\\):\n"
       "(  [a-z]+ -> [a-z]+ on M-1 at [0-9]+ns\n){15}"
       "  running -> syscall on M-1");
 }
@@ -234,9 +238,11 @@ TEST_F(CasGStatusDeathTest, WrongFromStatusAborts) {
         G* g = new G;
         g->goid = 99;
         gmpkit::core::casgstatus(g, GStatus::idle, GStatus::dead);
-        gmpkit::core::casgstatus(g, GStatus::running, GStatus::waiting);  // legal pair, but the G is dead
+        gmpkit::core::casgstatus(g, GStatus::running,
+                                 GStatus::waiting);  // legal pair, but the G is dead
       },
-      "casgstatus: running -> waiting, but the G is dead.*goroutine 99 status=dead, last transitions");
+      "casgstatus: running -> waiting, but the G is dead.*goroutine 99 status=dead, last "
+      "transitions");
 }
 
 TEST_F(CasGStatusDeathTest, ThrowGPrintsMessage) {

@@ -50,8 +50,10 @@ void check_step(const Model& after) {
     others = 0;
     for (const auto& g : gmpkit::debug::goroutines()) {
       if (g.id == gmpkit::goroutine_id()) continue;
-      if (g.status == "waiting" && g.wait_reason == "chan receive") waiting++;
-      else others++;
+      if (g.status == "waiting" && g.wait_reason == "chan receive")
+        waiting++;
+      else
+        others++;
     }
     if ((n == 1 + after.parked && waiting == after.parked && others == 0) ||
         std::chrono::steady_clock::now() > deadline)
@@ -140,10 +142,15 @@ struct Syscall : Cmd {
   void apply(Model&) const override {}
   void run(const Model& m, Sut&) const override {
     auto fn = [d = us] { usleep(static_cast<useconds_t>(d)); };
-    if (block) gmpkit::syscall_block(fn); else gmpkit::syscall(fn);
+    if (block)
+      gmpkit::syscall_block(fn);
+    else
+      gmpkit::syscall(fn);
     check_step(next(m, *this));
   }
-  void show(std::ostream& os) const override { os << (block ? "SyscallBlock(" : "Syscall(") << us << "us)"; }
+  void show(std::ostream& os) const override {
+    os << (block ? "SyscallBlock(" : "Syscall(") << us << "us)";
+  }
 };
 
 struct SpawnSyscaller : Cmd {
@@ -208,8 +215,9 @@ TEST(InvariantsProperty, SchedulerMatchesModelAndInvariantsHoldAfterEveryStep) {
     Model m0;
     m0.procs = *rc::gen::inRange(1, 5);
     const auto cmds = *rc::state::gen::commands(
-        m0, rc::state::gen::execOneOfWithArgs<Spawn, Ready, SpawnRunners, Yield, Sleep, SpawnSleeper, Syscall,
-                                              SpawnSyscaller, SpawnLocked, SetProcs, StoppedSpawn>());
+        m0, rc::state::gen::execOneOfWithArgs<Spawn, Ready, SpawnRunners, Yield, Sleep,
+                                              SpawnSleeper, Syscall, SpawnSyscaller, SpawnLocked,
+                                              SetProcs, StoppedSpawn>());
     gmpkit::Config cfg;
     cfg.procs = m0.procs;
     gmpkit::run(cfg, [&] {

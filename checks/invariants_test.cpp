@@ -58,12 +58,36 @@ TEST(Invariants, HealthyWorldWithGsEverywherePasses) {
       wg.add(1);
       started.add(6);
       finished.add(6);
-      gmpkit::go([&] { started.done(); ch.recv(); finished.done(); });
-      gmpkit::go([&] { started.done(); gmpkit::select(gmpkit::recv_case(quit), gmpkit::recv_case(ch)); finished.done(); });
-      gmpkit::go([&started] { started.done(); gmpkit::sleep_for(1h); });  // unwound at shutdown
-      gmpkit::go([&] { started.done(); mu.lock(); mu.unlock(); finished.done(); });
-      gmpkit::go([&] { started.done(); wg.wait(); finished.done(); });
-      gmpkit::go([&] { started.done(); gmpkit::wait_readable(fds[0]); finished.done(); });
+      gmpkit::go([&] {
+        started.done();
+        ch.recv();
+        finished.done();
+      });
+      gmpkit::go([&] {
+        started.done();
+        gmpkit::select(gmpkit::recv_case(quit), gmpkit::recv_case(ch));
+        finished.done();
+      });
+      gmpkit::go([&started] {
+        started.done();
+        gmpkit::sleep_for(1h);
+      });  // unwound at shutdown
+      gmpkit::go([&] {
+        started.done();
+        mu.lock();
+        mu.unlock();
+        finished.done();
+      });
+      gmpkit::go([&] {
+        started.done();
+        wg.wait();
+        finished.done();
+      });
+      gmpkit::go([&] {
+        started.done();
+        gmpkit::wait_readable(fds[0]);
+        finished.done();
+      });
       gmpkit::go([&] {
         gmpkit::syscall([&] {
           in_syscall = true;
@@ -143,7 +167,8 @@ TEST(Invariants, AllCorruptionsAtOnceAreEachNamed) {
 }
 
 TEST(Invariants, CorruptRequiresTheStoppedWorld) {
-  gmpkit::run(procs(1), [] { EXPECT_THROW(corrupt(Corruption::wrong_npidle), gmpkit::usage_error); });
+  gmpkit::run(procs(1),
+              [] { EXPECT_THROW(corrupt(Corruption::wrong_npidle), gmpkit::usage_error); });
 }
 
 class InvariantsDeathTest : public testing::Test {
@@ -152,22 +177,25 @@ class InvariantsDeathTest : public testing::Test {
 };
 
 #if GMPKIT_CHECKED
-#define kHistoryRegex "(.|\n)*runnable -> running on M"  // each G's last transitions (checked builds record them)
+#define kHistoryRegex \
+  "(.|\n)*runnable -> running on M"  // each G's last transitions (checked builds record them)
 #else
 #define kHistoryRegex ""
 #endif
 
 TEST_F(InvariantsDeathTest, AbortModePrintsTheFullReport) {
-  EXPECT_DEATH(gmpkit::run(procs(2),
-                           [] {
-                             gmpkit::stop_the_world("test");
-                             gmpkit::go([] {});
-                             corrupt(Corruption::wrong_npidle | Corruption::lost_runnable);
-                             verify_invariants();
-                           }),
-               "scheduler invariant violated(.|\n)*npidle: npidle=1 but the idle list has 0 Ps(.|\n)*"
-               "runnable_lost: G[0-9]+ \\(runnable\\) is nowhere(.|\n)*scheduler state:(.|\n)*P0: status=gcstop"
-               "(.|\n)*G1: status=running" kHistoryRegex);
+  EXPECT_DEATH(
+      gmpkit::run(procs(2),
+                  [] {
+                    gmpkit::stop_the_world("test");
+                    gmpkit::go([] {});
+                    corrupt(Corruption::wrong_npidle | Corruption::lost_runnable);
+                    verify_invariants();
+                  }),
+      "scheduler invariant violated(.|\n)*npidle: npidle=1 but the idle list has 0 Ps(.|\n)*"
+      "runnable_lost: G[0-9]+ \\(runnable\\) is nowhere(.|\n)*scheduler state:(.|\n)*P0: "
+      "status=gcstop"
+      "(.|\n)*G1: status=running" kHistoryRegex);
 }
 
 #if GMPKIT_CHECKED
@@ -197,7 +225,8 @@ TEST(Invariants, VerifyEveryRunsPeriodicallyAndIsNotCounted) {
     // Keep going until the verifier has run a few times (bounded: no
     // timing assertion, just enough work for sysmon to wake it).
     const auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (gmpkit::debug::invariant_checks() - before < 3 && std::chrono::steady_clock::now() < deadline)
+    while (gmpkit::debug::invariant_checks() - before < 3 &&
+           std::chrono::steady_clock::now() < deadline)
       gmpkit::sleep_for(1ms);
     wg.wait();
   });

@@ -2,10 +2,10 @@
 // LockOSThreadExit, YieldLockedProgress, BlockLocked analogues, plus "a
 // locked thread runs nothing else", the locked deadlock, and STW with
 // locked goroutines.
-#include <gmpkit/gmpkit.hpp>
 #include <gtest/gtest.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <gmpkit/gmpkit.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -41,13 +41,19 @@ TEST(LockOSThread, LockedGoroutineStaysOnItsThread) {
         gmpkit::Chan<int> c(0);
         for (int i = 0; i < 200; i++) {
           switch (i % 4) {
-            case 0: gmpkit::yield(); break;
-            case 1: gmpkit::sleep_for(10us); break;
+            case 0:
+              gmpkit::yield();
+              break;
+            case 1:
+              gmpkit::sleep_for(10us);
+              break;
             case 2:
               gmpkit::go([c]() mutable { c.send(1); });
               (void)c.recv();
               break;
-            case 3: gmpkit::syscall_block([] { ::usleep(50); }); break;
+            case 3:
+              gmpkit::syscall_block([] { ::usleep(50); });
+              break;
           }
           if (tid() != me) moved++;
         }
@@ -218,7 +224,8 @@ TEST(LockOSThread, LockedDeadlockIsReported) {
     });
     ADD_FAILURE() << "no deadlock_error";
   } catch (const gmpkit::deadlock_error& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("all goroutines are asleep - deadlock!", 0), 0u) << e.what();
+    EXPECT_EQ(std::string(e.what()).rfind("all goroutines are asleep - deadlock!", 0), 0u)
+        << e.what();
   }
 }
 

@@ -4,8 +4,8 @@
 // preemptions do, the histograms (sched_latency, stw_*) are well formed,
 // and the final snapshot stays readable after run(). Assertions are on
 // counts and orderings only, never on how long something took.
-#include <gmpkit/gmpkit.hpp>
 #include <gtest/gtest.h>
+#include <gmpkit/gmpkit.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -99,9 +99,7 @@ void mixed(int rounds, std::atomic<int>* spawned) {
   }
   gmpkit::sleep_for(1ms);
   gmpkit::gomaxprocs(gmpkit::gomaxprocs());  // no-op: no STW
-  {
-    gmpkit::WorldStopped w("metrics_test");
-  }
+  { gmpkit::WorldStopped w("metrics_test"); }
   wg.wait();
 }
 
@@ -196,8 +194,7 @@ TEST(Metrics, StealsWhenOnePSpawnsWork) {
         wg.add(1);
         gmpkit::go([&] {
           const auto end = std::chrono::steady_clock::now() + 200us;
-          while (std::chrono::steady_clock::now() < end) {
-          }
+          while (std::chrono::steady_clock::now() < end) {}
           wg.done();
         });
       }
@@ -217,7 +214,8 @@ TEST(Metrics, SyncPreemption) {
     wg.add(1);
     gmpkit::go([&] { wg.done(); });  // something runnable behind the spinner
     const auto end = std::chrono::steady_clock::now() + 10s;
-    while (gmpkit::metrics().preemptions_sync == 0 && std::chrono::steady_clock::now() < end) gmpkit::preempt_point();
+    while (gmpkit::metrics().preemptions_sync == 0 && std::chrono::steady_clock::now() < end)
+      gmpkit::preempt_point();
     wg.wait();
   });
   const gmpkit::Metrics m = gmpkit::metrics();
@@ -236,12 +234,12 @@ TEST(Metrics, AsyncPreemption) {
     wg.add(1);
     gmpkit::go([&] {
       // A call-free loop: only a signal can preempt it.
-      while (!stop.load(std::memory_order_relaxed)) {
-      }
+      while (!stop.load(std::memory_order_relaxed)) {}
       wg.done();
     });
     const auto end = std::chrono::steady_clock::now() + 10s;
-    while (gmpkit::metrics().preemptions_async == 0 && std::chrono::steady_clock::now() < end) gmpkit::sleep_for(1ms);
+    while (gmpkit::metrics().preemptions_async == 0 && std::chrono::steady_clock::now() < end)
+      gmpkit::sleep_for(1ms);
     stop = true;
     wg.wait();
   });

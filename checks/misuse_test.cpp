@@ -50,8 +50,9 @@ void expect_usage_error(const std::function<void()>& f, const std::string& messa
 
 TEST(Misuse, GoOutsideRuntime) {
   auto token = std::make_shared<int>(1);
-  expect_usage_error([&] { gmpkit::go([token] {}); },
-                     "gmpkit: go() called outside a goroutine (start the runtime with gmpkit::run)");
+  expect_usage_error(
+      [&] { gmpkit::go([token] {}); },
+      "gmpkit: go() called outside a goroutine (start the runtime with gmpkit::run)");
   EXPECT_EQ(token.use_count(), 1) << "the rejected callable is not leaked";
 }
 
@@ -60,13 +61,17 @@ TEST(Misuse, YieldOutsideRuntime) {
 }
 
 TEST(Misuse, SleepForOutsideRuntime) {
-  expect_usage_error([] { gmpkit::sleep_for(1ms); }, "gmpkit: sleep_for() called outside a goroutine");
-  expect_usage_error([] { gmpkit::sleep_for(0ms); }, "gmpkit: sleep_for() called outside a goroutine");
+  expect_usage_error([] { gmpkit::sleep_for(1ms); },
+                     "gmpkit: sleep_for() called outside a goroutine");
+  expect_usage_error([] { gmpkit::sleep_for(0ms); },
+                     "gmpkit: sleep_for() called outside a goroutine");
 }
 
 TEST(Misuse, GoroutineIdAndGomaxprocsOutsideRuntime) {
-  expect_usage_error([] { gmpkit::goroutine_id(); }, "gmpkit: goroutine_id() called outside a goroutine");
-  expect_usage_error([] { gmpkit::gomaxprocs(); }, "gmpkit: gomaxprocs() called with no runtime running");
+  expect_usage_error([] { gmpkit::goroutine_id(); },
+                     "gmpkit: goroutine_id() called outside a goroutine");
+  expect_usage_error([] { gmpkit::gomaxprocs(); },
+                     "gmpkit: gomaxprocs() called with no runtime running");
   // The pure queries do not throw.
   EXPECT_FALSE(gmpkit::in_goroutine());
   EXPECT_EQ(gmpkit::num_goroutine(), 0);
@@ -79,8 +84,9 @@ TEST(Misuse, ForeignThreadWhileARuntimeRuns) {
   std::atomic<bool> checked{false};
   gmpkit::run(procs(2), [&] {
     std::thread t([&] {
-      expect_usage_error([] { gmpkit::go([] {}); },
-                         "gmpkit: go() called outside a goroutine (start the runtime with gmpkit::run)");
+      expect_usage_error(
+          [] { gmpkit::go([] {}); },
+          "gmpkit: go() called outside a goroutine (start the runtime with gmpkit::run)");
       expect_usage_error([] { gmpkit::yield(); }, "gmpkit: yield() called outside a goroutine");
       EXPECT_FALSE(gmpkit::in_goroutine());
       checked = true;

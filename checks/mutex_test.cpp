@@ -120,8 +120,7 @@ TEST(Mutex, Misuse) {
     try {
       mu.unlock();
       ADD_FAILURE();
-    } catch (const gmpkit::error&) {
-    }
+    } catch (const gmpkit::error&) {}
   });
 }
 
@@ -173,7 +172,7 @@ TEST(Mutex, NormalModeLetsARunningGoroutineBarge) {
       done.send(true);
     });
     wait_for_waiters("sync.Mutex.Lock", 1);
-    mu.unlock();            // wakes the waiter (runnable, not running)
+    mu.unlock();  // wakes the waiter (runnable, not running)
     ASSERT_TRUE(mu.try_lock());  // barging is allowed in normal mode
     order.push_back(0);
     mu.unlock();

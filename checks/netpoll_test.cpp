@@ -2,9 +2,9 @@
 // triggered), deadlines, blocking polls woken by fds and timers, shutdown
 // while goroutines wait on fds, and misuse.
 #include <fcntl.h>
-#include <gmpkit/gmpkit.hpp>
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <gmpkit/gmpkit.hpp>
 
 #include <array>
 #include <atomic>
@@ -311,4 +311,6 @@ TEST(Netpoll, Misuse) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Procs, NetpollAtProcs, ::testing::Values(1, 2, 4),
-                         [](const ::testing::TestParamInfo<int>& i) { return "procs" + std::to_string(i.param); });
+                         [](const ::testing::TestParamInfo<int>& i) {
+                           return "procs" + std::to_string(i.param);
+                         });

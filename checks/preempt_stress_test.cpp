@@ -24,7 +24,8 @@ using namespace std::chrono_literals;
 class StormAtProcs : public testing::TestWithParam<int> {};
 
 TEST_P(StormAtProcs, AllocatorTenSeconds) {
-  if (!gmpkit::test::async_preempt_compiled_in()) GTEST_SKIP() << "async preemption is off under TSan";
+  if (!gmpkit::test::async_preempt_compiled_in())
+    GTEST_SKIP() << "async preemption is off under TSan";
   std::atomic<std::int64_t> progress{0};
   std::int64_t async = 0;
   gmpkit::Config cfg;
@@ -43,7 +44,8 @@ TEST_P(StormAtProcs, AllocatorTenSeconds) {
           rng ^= rng >> 7;
           rng ^= rng << 17;
           keep.push_back(std::make_unique<std::string>(rng % 300 + 1, static_cast<char>('a' + k)));
-          if (keep.size() > 512) keep.erase(keep.begin(), keep.begin() + static_cast<long>(rng % 400));
+          if (keep.size() > 512)
+            keep.erase(keep.begin(), keep.begin() + static_cast<long>(rng % 400));
           void* p = std::malloc(rng % 65536 + 1);
           std::memset(p, k, 16);
           std::free(p);

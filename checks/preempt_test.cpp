@@ -49,8 +49,9 @@ bool async_supported() {
   return true;
 }
 
-#define REQUIRE_ASYNC() \
-  if (!async_supported()) GTEST_SKIP() << "async preemption is off under TSan (see sysmon/preempt.cpp)"
+#define REQUIRE_ASYNC()   \
+  if (!async_supported()) \
+  GTEST_SKIP() << "async preemption is off under TSan (see sysmon/preempt.cpp)"
 
 // Go's TestPreemption, with the hand-off loops call-free: two goroutines at
 // procs 1 pass a token back and forth by spinning on an atomic.
@@ -64,8 +65,7 @@ TEST(Preempt, Preemption) {
     for (std::uint32_t g = 0; g < 2; g++) {
       gmpkit::go([&, g] {
         for (int i = 0; i < N; i++) {
-          while (x.load() != g) {
-          }
+          while (x.load() != g) {}
           x.store(1 - g);
         }
         wg.done();
@@ -161,8 +161,7 @@ TEST(Preempt, GoroutineParallelism2) {
             if (x.fetch_add(1) + 1 == P) {
               done.send(true);
             } else {
-              while (x.load() != P) {
-              }
+              while (x.load() != P) {}
             }
             left.done();
           });
@@ -176,8 +175,7 @@ TEST(Preempt, GoroutineParallelism2) {
         gmpkit::go([&, done, p]() mutable {
           for (std::uint32_t i = 0; i < 3; i++) {
             std::uint32_t expected = P * i + p;
-            while (x.load() != expected) {
-            }
+            while (x.load() != expected) {}
             x.store(expected + 1);
           }
           done.send(true);
@@ -237,52 +235,64 @@ volatile std::uint64_t g_stop_spin;
 
 namespace {
 
-constexpr std::uint64_t gpr_pattern(int i) { return 0x0123456789abcdefULL * static_cast<std::uint64_t>(i + 3) ^ 0x5a5a5a5a00000000ULL; }
+constexpr std::uint64_t gpr_pattern(int i) {
+  return 0x0123456789abcdefULL * static_cast<std::uint64_t>(i + 3) ^ 0x5a5a5a5a00000000ULL;
+}
 
 // Loads every general register but rsp/rbp/rcx, the flags (CF, PF, AF, ZF,
 // SF, OF and DF) and, with AVX-512, zmm0-31 and k1-7 with patterns, spins
 // with `loop`/`jrcxz` (which touch neither flags nor other registers) until
 // g_stop_spin is set, and stores everything back.
-#define SPIN_AND_CHECK_GPRS                                                                                  \
-  "movabsq %[p0], %%rax\n movabsq %[p1], %%rbx\n movabsq %[p2], %%rdx\n movabsq %[p3], %%rsi\n"              \
-  "movabsq %[p4], %%rdi\n movabsq %[p5], %%r8\n movabsq %[p6], %%r9\n movabsq %[p7], %%r10\n"                 \
-  "movabsq %[p8], %%r11\n movabsq %[p9], %%r12\n movabsq %[p10], %%r13\n movabsq %[p11], %%r14\n"             \
-  "movabsq %[p12], %%r15\n"                                                                                   \
-  "pushq $0xCD5\n popfq\n" /* CF PF AF ZF SF OF DF */                                                         \
-  "1: movl $65536, %%ecx\n"                                                                                   \
-  "2: loop 2b\n"                                                                                              \
-  "movq g_stop_spin(%%rip), %%rcx\n"                                                                          \
-  "jrcxz 1b\n"                                                                                                \
-  "pushfq\n popq %%rcx\n cld\n movq %%rcx, g_flags_out(%%rip)\n"                                              \
-  "movq %%rax, g_gpr_out+0(%%rip)\n movq %%rbx, g_gpr_out+8(%%rip)\n movq %%rdx, g_gpr_out+16(%%rip)\n"       \
-  "movq %%rsi, g_gpr_out+24(%%rip)\n movq %%rdi, g_gpr_out+32(%%rip)\n movq %%r8, g_gpr_out+40(%%rip)\n"       \
-  "movq %%r9, g_gpr_out+48(%%rip)\n movq %%r10, g_gpr_out+56(%%rip)\n movq %%r11, g_gpr_out+64(%%rip)\n"       \
-  "movq %%r12, g_gpr_out+72(%%rip)\n movq %%r13, g_gpr_out+80(%%rip)\n movq %%r14, g_gpr_out+88(%%rip)\n"      \
+#define SPIN_AND_CHECK_GPRS                                                                       \
+  "movabsq %[p0], %%rax\n movabsq %[p1], %%rbx\n movabsq %[p2], %%rdx\n movabsq %[p3], %%rsi\n"   \
+  "movabsq %[p4], %%rdi\n movabsq %[p5], %%r8\n movabsq %[p6], %%r9\n movabsq %[p7], %%r10\n"     \
+  "movabsq %[p8], %%r11\n movabsq %[p9], %%r12\n movabsq %[p10], %%r13\n movabsq %[p11], %%r14\n" \
+  "movabsq %[p12], %%r15\n"                                                                       \
+  "pushq $0xCD5\n popfq\n" /* CF PF AF ZF SF OF DF */                                             \
+  "1: movl $65536, %%ecx\n"                                                                       \
+  "2: loop 2b\n"                                                                                  \
+  "movq g_stop_spin(%%rip), %%rcx\n"                                                              \
+  "jrcxz 1b\n"                                                                                    \
+  "pushfq\n popq %%rcx\n cld\n movq %%rcx, g_flags_out(%%rip)\n"                                  \
+  "movq %%rax, g_gpr_out+0(%%rip)\n movq %%rbx, g_gpr_out+8(%%rip)\n movq %%rdx, "                \
+  "g_gpr_out+16(%%rip)\n"                                                                         \
+  "movq %%rsi, g_gpr_out+24(%%rip)\n movq %%rdi, g_gpr_out+32(%%rip)\n movq %%r8, "               \
+  "g_gpr_out+40(%%rip)\n"                                                                         \
+  "movq %%r9, g_gpr_out+48(%%rip)\n movq %%r10, g_gpr_out+56(%%rip)\n movq %%r11, "               \
+  "g_gpr_out+64(%%rip)\n"                                                                         \
+  "movq %%r12, g_gpr_out+72(%%rip)\n movq %%r13, g_gpr_out+80(%%rip)\n movq %%r14, "              \
+  "g_gpr_out+88(%%rip)\n"                                                                         \
   "movq %%r15, g_gpr_out+96(%%rip)\n"
 
-#define GPR_PATTERNS                                                                                          \
-  [p0] "i"(gpr_pattern(0)), [p1] "i"(gpr_pattern(1)), [p2] "i"(gpr_pattern(2)), [p3] "i"(gpr_pattern(3)),    \
-      [p4] "i"(gpr_pattern(4)), [p5] "i"(gpr_pattern(5)), [p6] "i"(gpr_pattern(6)), [p7] "i"(gpr_pattern(7)), \
-      [p8] "i"(gpr_pattern(8)), [p9] "i"(gpr_pattern(9)), [p10] "i"(gpr_pattern(10)),                         \
-      [p11] "i"(gpr_pattern(11)), [p12] "i"(gpr_pattern(12))
+#define GPR_PATTERNS                                                                    \
+  [p0] "i"(gpr_pattern(0)), [p1] "i"(gpr_pattern(1)), [p2] "i"(gpr_pattern(2)),         \
+      [p3] "i"(gpr_pattern(3)), [p4] "i"(gpr_pattern(4)), [p5] "i"(gpr_pattern(5)),     \
+      [p6] "i"(gpr_pattern(6)), [p7] "i"(gpr_pattern(7)), [p8] "i"(gpr_pattern(8)),     \
+      [p9] "i"(gpr_pattern(9)), [p10] "i"(gpr_pattern(10)), [p11] "i"(gpr_pattern(11)), \
+      [p12] "i"(gpr_pattern(12))
 
-#define GPR_CLOBBERS \
-  "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "cc", "memory"
+#define GPR_CLOBBERS                                                                              \
+  "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", \
+      "cc", "memory"
 
 // The red zone: the spinning code is a leaf, so GCC may keep data below rsp;
 // `noinline` keeps it a separate function and the asm never touches rsp.
-__attribute__((noinline)) void spin_gprs() { asm volatile(SPIN_AND_CHECK_GPRS : : GPR_PATTERNS : GPR_CLOBBERS); }
+__attribute__((noinline)) void spin_gprs() {
+  asm volatile(SPIN_AND_CHECK_GPRS : : GPR_PATTERNS : GPR_CLOBBERS);
+}
 
 __attribute__((noinline, target("avx512f"))) void spin_avx512() {
   asm volatile(
       // zmm0-31 and k1-7 from g_zmm_in / g_k_in (k0 cannot be written by kmov? it can; include it).
-      ".irp n,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
+      ".irp "
+      "n,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
       "vmovdqu64 g_zmm_in+\\n*64(%%rip), %%zmm\\n\n"
       ".endr\n"
       ".irp n,0,1,2,3,4,5,6,7\n"
       "kmovq g_k_in+\\n*8(%%rip), %%k\\n\n"
       ".endr\n" SPIN_AND_CHECK_GPRS
-      ".irp n,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
+      ".irp "
+      "n,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
       "vmovdqu64 %%zmm\\n, g_zmm_out+\\n*64(%%rip)\n"
       ".endr\n"
       ".irp n,0,1,2,3,4,5,6,7\n"
@@ -291,10 +301,10 @@ __attribute__((noinline, target("avx512f"))) void spin_avx512() {
       "vzeroupper\n"
       :
       : GPR_PATTERNS
-      : GPR_CLOBBERS, "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
-        "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22",
-        "xmm23", "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31", "k1", "k2", "k3", "k4",
-        "k5", "k6", "k7");
+      : GPR_CLOBBERS, "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
+        "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18",
+        "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm24", "xmm25", "xmm26", "xmm27", "xmm28",
+        "xmm29", "xmm30", "xmm31", "k1", "k2", "k3", "k4", "k5", "k6", "k7");
 }
 
 // Runs `spin` on a goroutine at procs 1 next to a main goroutine that can
@@ -337,8 +347,10 @@ TEST(Preempt, Avx512StateSurvives) {
   REQUIRE_ASYNC();
   if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "no AVX-512 on this CPU";
   for (int r = 0; r < 32; r++)
-    for (int l = 0; l < 8; l++) g_zmm_in[r][l] = 0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(r * 8 + l + 1);
-  for (int k = 0; k < 8; k++) g_k_in[k] = 0xfedcba9876543210ULL >> k ^ static_cast<std::uint64_t>(k) << 60;
+    for (int l = 0; l < 8; l++)
+      g_zmm_in[r][l] = 0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(r * 8 + l + 1);
+  for (int k = 0; k < 8; k++)
+    g_k_in[k] = 0xfedcba9876543210ULL >> k ^ static_cast<std::uint64_t>(k) << 60;
   // Other goroutines dirty the vector registers meanwhile (memcpy, memset
   // and friends use them).
   std::memset(g_zmm_out, 0, sizeof g_zmm_out);
@@ -346,7 +358,8 @@ TEST(Preempt, Avx512StateSurvives) {
   spin_until_preempted(spin_avx512, 30);
   expect_gprs_and_flags();
   for (int r = 0; r < 32; r++)
-    for (int l = 0; l < 8; l++) ASSERT_EQ(g_zmm_out[r][l], g_zmm_in[r][l]) << "zmm" << r << " lane " << l;
+    for (int l = 0; l < 8; l++)
+      ASSERT_EQ(g_zmm_out[r][l], g_zmm_in[r][l]) << "zmm" << r << " lane " << l;
   for (int k = 0; k < 8; k++) EXPECT_EQ(g_k_out[k], g_k_in[k]) << "k" << k;
 }
 
@@ -412,7 +425,8 @@ TEST(Preempt, AllocatorUnderSignalStorm) {
           rng ^= rng >> 7;
           rng ^= rng << 17;
           keep.push_back(std::make_unique<std::string>(rng % 200 + 1, static_cast<char>('a' + k)));
-          if (keep.size() > 256) keep.erase(keep.begin(), keep.begin() + static_cast<long>(rng % 200));
+          if (keep.size() > 256)
+            keep.erase(keep.begin(), keep.begin() + static_cast<long>(rng % 200));
           void* p = std::malloc(rng % 4096 + 1);
           std::memset(p, k, 1);
           std::free(p);
@@ -445,8 +459,7 @@ TEST(Preempt, WakeupPreemptionForDueTimers) {
       gmpkit::WaitGroup wg;
       wg.add(1);
       gmpkit::go([&] {
-        while (!stop.load(std::memory_order_relaxed)) {
-        }
+        while (!stop.load(std::memory_order_relaxed)) {}
         wg.done();
       });
       for (int i = 0; i < 20; i++) gmpkit::sleep_for(1ms);
@@ -454,8 +467,10 @@ TEST(Preempt, WakeupPreemptionForDueTimers) {
       wg.wait();
       requests = gmpkit::debug::stats().wakeup_preempt_requests;
     });
-    if (min_slice.count() != 0) EXPECT_GT(requests, 0);
-    else EXPECT_EQ(requests, 0);
+    if (min_slice.count() != 0)
+      EXPECT_GT(requests, 0);
+    else
+      EXPECT_EQ(requests, 0);
   }
 }
 
@@ -495,7 +510,10 @@ TEST(Preempt, DebugEnvTurnsAsyncOff) {
   gmpkit::run(procs(1), [&] { enabled = gmpkit::core::async_preempt_enabled(); });
   ::setenv("GMPKIT_DEBUG", "asyncpreemptoff=0", 1);
   gmpkit::run(procs(1), [&] { enabled_after = gmpkit::core::async_preempt_enabled(); });
-  if (old) ::setenv("GMPKIT_DEBUG", saved.c_str(), 1); else ::unsetenv("GMPKIT_DEBUG");
+  if (old)
+    ::setenv("GMPKIT_DEBUG", saved.c_str(), 1);
+  else
+    ::unsetenv("GMPKIT_DEBUG");
   EXPECT_FALSE(enabled);
   EXPECT_EQ(enabled_after, async_supported());
 }
@@ -515,7 +533,8 @@ TEST(Preempt, SysmonWakesFromIdleParkToPreempt) {
   std::int64_t parks = 0;
   std::atomic<bool> released{false};
   gmpkit::run(cfg, [&] {
-    for (int i = 0; i < 500 && gmpkit::debug::stats().sysmon_parks == 0; i++) gmpkit::sleep_for(10ms);
+    for (int i = 0; i < 500 && gmpkit::debug::stats().sysmon_parks == 0; i++)
+      gmpkit::sleep_for(10ms);
     parks = gmpkit::debug::stats().sysmon_parks;
     gmpkit::WaitGroup wg;
     wg.add(1);

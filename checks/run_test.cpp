@@ -27,7 +27,9 @@ gmpkit::Config procs(int n) {
   return cfg;
 }
 
-std::string procs_name(const testing::TestParamInfo<int>& i) { return "procs" + std::to_string(i.param); }
+std::string procs_name(const testing::TestParamInfo<int>& i) {
+  return "procs" + std::to_string(i.param);
+}
 
 // Counts live instances (constructed + moved-into minus destroyed), so a
 // test can check that every copy a runtime made of a callable was destroyed.
@@ -332,8 +334,8 @@ TEST_P(Shutdown, NeverStartedCallablesAreDestroyed) {
   std::atomic<int> ran{0};
   Tracked::live = 0;
   gmpkit::Config cfg = procs(1);  // nobody else can pick them up
-  cfg.time_slice = 1h;            // and main is never preempted:
-  cfg.min_slice = 0ns;            // not even by wake-up preemption for the queued goroutines
+  cfg.time_slice = 1h;  // and main is never preempted:
+  cfg.min_slice = 0ns;  // not even by wake-up preemption for the queued goroutines
   gmpkit::run(cfg, [&] {
     for (int i = 0; i < kN; i++) gmpkit::go([&ran, token, t = Tracked{}] { ran.fetch_add(1); });
     EXPECT_EQ(gmpkit::num_goroutine(), kN + 1);
@@ -388,31 +390,33 @@ TEST_P(Shutdown, ParkedGoroutinesAreUnwound) {
 // without unwinding (sysmon/preempt.cpp), so then only "at most" holds.
 TEST_P(Shutdown, NoUserCodeAfterRunReturns) {
   for (bool async : {false, true}) {
-  std::atomic<long> ticks{0};
-  std::atomic<int> unwound{0};
-  gmpkit::WaitGroup started;  // outlives run(): the goroutines touch it
-  started.add(4);
-  gmpkit::Config cfg = procs(GetParam());
-  cfg.async_preempt = async;
-  gmpkit::run(cfg, [&] {
-    for (int i = 0; i < 4; i++) {
-      gmpkit::go([&] {
-        OnDestroy guard{unwound};
-        started.done();
-        for (;;) {
-          ticks.fetch_add(1, std::memory_order_relaxed);
-          gmpkit::preempt_point();
-        }
-      });
-    }
-    started.wait();  // all four are busy (each got the CPU at least once)
-    while (ticks.load() < 1000) gmpkit::yield();
-  });
-  long at_return = ticks.load();
-  std::this_thread::sleep_for(30ms);
-  EXPECT_EQ(ticks.load(), at_return) << "async " << async;
-  if (async) EXPECT_LE(unwound.load(), 4);
-  else EXPECT_EQ(unwound.load(), 4);
+    std::atomic<long> ticks{0};
+    std::atomic<int> unwound{0};
+    gmpkit::WaitGroup started;  // outlives run(): the goroutines touch it
+    started.add(4);
+    gmpkit::Config cfg = procs(GetParam());
+    cfg.async_preempt = async;
+    gmpkit::run(cfg, [&] {
+      for (int i = 0; i < 4; i++) {
+        gmpkit::go([&] {
+          OnDestroy guard{unwound};
+          started.done();
+          for (;;) {
+            ticks.fetch_add(1, std::memory_order_relaxed);
+            gmpkit::preempt_point();
+          }
+        });
+      }
+      started.wait();  // all four are busy (each got the CPU at least once)
+      while (ticks.load() < 1000) gmpkit::yield();
+    });
+    long at_return = ticks.load();
+    std::this_thread::sleep_for(30ms);
+    EXPECT_EQ(ticks.load(), at_return) << "async " << async;
+    if (async)
+      EXPECT_LE(unwound.load(), 4);
+    else
+      EXPECT_EQ(unwound.load(), 4);
   }
 }
 
@@ -473,7 +477,9 @@ TEST(Callables, MoveOnlyForRunAndGo) {
 TEST(Callables, LvalueIsCopiedNotMovedFrom) {
   std::atomic<int> sum{0};
   auto payload = std::make_shared<int>(3);
-  auto body = [payload, &sum, text = std::string(100, 'x')] { sum.fetch_add(*payload + static_cast<int>(text.size())); };
+  auto body = [payload, &sum, text = std::string(100, 'x')] {
+    sum.fetch_add(*payload + static_cast<int>(text.size()));
+  };
   gmpkit::run(procs(1), [&] {
     gmpkit::go(body);
     gmpkit::go(body);
@@ -524,7 +530,8 @@ TEST(Goroutines, IdsCountsAndInGoroutine) {
         EXPECT_EQ(gmpkit::goroutine_id(), ids[static_cast<std::size_t>(i)]) << "stable";
         started.done();
         release.wait();
-        EXPECT_EQ(gmpkit::goroutine_id(), ids[static_cast<std::size_t>(i)]) << "stable across a park";
+        EXPECT_EQ(gmpkit::goroutine_id(), ids[static_cast<std::size_t>(i)])
+            << "stable across a park";
         done.done();
       });
     }
@@ -595,8 +602,10 @@ TEST(Config, ProcsFromEnvironmentOrHardware) {
   gmpkit::run([&] { got = gmpkit::gomaxprocs(); });
   EXPECT_EQ(got, hw > 0 ? hw : 1) << "an unparsable value falls back to the hardware";
 
-  if (old) ::setenv("GMPKIT_PROCS", saved.c_str(), 1);
-  else ::unsetenv("GMPKIT_PROCS");
+  if (old)
+    ::setenv("GMPKIT_PROCS", saved.c_str(), 1);
+  else
+    ::unsetenv("GMPKIT_PROCS");
 }
 
 TEST(Config, ManyProcsWork) {
@@ -653,8 +662,8 @@ TEST(Config, MaxThreadsExhaustedThrows) {
       });
       FAIL() << "procs " << procs_n << ": run() returned normally";
     } catch (const gmpkit::thread_exhaustion_error& e) {
-      EXPECT_EQ(std::string(e.what()),
-                "runtime: program exceeds " + std::to_string(procs_n) + "-thread limit: thread exhaustion");
+      EXPECT_EQ(std::string(e.what()), "runtime: program exceeds " + std::to_string(procs_n) +
+                                           "-thread limit: thread exhaustion");
     }
     EXPECT_EQ(after_spawn.load(), 0);
   }

@@ -89,7 +89,8 @@ TEST(LocalRunQueue, FifoAtEveryFillLevel) {
   GPool pool(kSize);
   for (std::uint32_t n = 0; n <= kSize; n++) {
     for (std::uint32_t i = 0; i < n; i++) {
-      ASSERT_FALSE(q.put(pool[i], /*next=*/false, global, lock)) << "no overflow up to 256, n=" << n;
+      ASSERT_FALSE(q.put(pool[i], /*next=*/false, global, lock))
+          << "no overflow up to 256, n=" << n;
     }
     ASSERT_EQ(q.size(), n);
     ASSERT_EQ(q.tail() - q.head(), n);
@@ -118,7 +119,8 @@ TEST(LocalRunQueue, InterleavedPutGetIsFifo) {
   std::size_t next_put = 0, next_get = 0;
   std::mt19937 rng(42);
   while (next_get < pool.gs.size()) {
-    bool do_put = next_put < pool.gs.size() && (q.size() < 200) && (rng() % 3 != 0 || next_put == next_get);
+    bool do_put =
+        next_put < pool.gs.size() && (q.size() < 200) && (rng() % 3 != 0 || next_put == next_get);
     if (do_put) {
       ASSERT_FALSE(q.put(pool[next_put++], false, global, lock));
     } else {
@@ -138,10 +140,10 @@ TEST(LocalRunQueue, RunnextKicksPreviousToTail) {
   rt::Mutex lock;
   GPool pool(4);
   ASSERT_FALSE(q.put(pool[0], false, global, lock));  // ring: 0
-  ASSERT_FALSE(q.put(pool[1], true, global, lock));   // runnext: 1
+  ASSERT_FALSE(q.put(pool[1], true, global, lock));  // runnext: 1
   EXPECT_EQ(q.runnext_peek(), pool[1]);
   EXPECT_EQ(q.size(), 2u);
-  ASSERT_FALSE(q.put(pool[2], true, global, lock));   // runnext: 2, ring: 0 1
+  ASSERT_FALSE(q.put(pool[2], true, global, lock));  // runnext: 2, ring: 0 1
   EXPECT_EQ(q.runnext_peek(), pool[2]);
   EXPECT_EQ(q.tail() - q.head(), 2u);
   EXPECT_EQ(q.slot(q.tail() - 1), pool[1]) << "the old runnext goes to the tail";
@@ -370,19 +372,20 @@ TEST_P(GlobalRunQueueGet, BatchSize) {
   EXPECT_EQ(drain_global(global), iota_ids(c.want, c.size));
 }
 
-INSTANTIATE_TEST_SUITE_P(Rule, GlobalRunQueueGet,
-                         testing::Values(GlobalGetCase{0, 0, 1, 0},       // empty
-                                         GlobalGetCase{1, 0, 1, 1},       //
-                                         GlobalGetCase{10, 0, 1, 10},     // 10/1+1 = 11, capped by size
-                                         GlobalGetCase{10, 0, 4, 3},      // 10/4+1
-                                         GlobalGetCase{10, 0, 16, 1},     // 10/16+1
-                                         GlobalGetCase{10, 2, 1, 2},      // max
-                                         GlobalGetCase{10, 1, 1, 1},      // findrunnable's fairness check
-                                         GlobalGetCase{100, 0, 3, 34},    // 100/3+1
-                                         GlobalGetCase{300, 0, 1, 128},   // capped by half the ring
-                                         GlobalGetCase{300, 200, 1, 128}, // max does not lift the cap
-                                         GlobalGetCase{300, 0, 2, 128},   // 151 -> 128
-                                         GlobalGetCase{300, 0, 3, 101}));
+INSTANTIATE_TEST_SUITE_P(
+    Rule, GlobalRunQueueGet,
+    testing::Values(GlobalGetCase{0, 0, 1, 0},  // empty
+                    GlobalGetCase{1, 0, 1, 1},  //
+                    GlobalGetCase{10, 0, 1, 10},  // 10/1+1 = 11, capped by size
+                    GlobalGetCase{10, 0, 4, 3},  // 10/4+1
+                    GlobalGetCase{10, 0, 16, 1},  // 10/16+1
+                    GlobalGetCase{10, 2, 1, 2},  // max
+                    GlobalGetCase{10, 1, 1, 1},  // findrunnable's fairness check
+                    GlobalGetCase{100, 0, 3, 34},  // 100/3+1
+                    GlobalGetCase{300, 0, 1, 128},  // capped by half the ring
+                    GlobalGetCase{300, 200, 1, 128},  // max does not lift the cap
+                    GlobalGetCase{300, 0, 2, 128},  // 151 -> 128
+                    GlobalGetCase{300, 0, 3, 101}));
 
 TEST(GlobalRunQueue, PutHeadAndPutBatch) {
   GPool pool(6);
@@ -472,7 +475,9 @@ TEST_P(RunqConcurrency, EveryGConsumedExactlyOnce) {
     while (seq < kMaxSeq) {
       if ((++iter & 255) == 0) {
         auto now = std::chrono::steady_clock::now();
-        if (now >= hard_deadline || (now >= deadline && steals.load(std::memory_order_relaxed) >= 100)) break;
+        if (now >= hard_deadline ||
+            (now >= deadline && steals.load(std::memory_order_relaxed) >= 100))
+          break;
       }
       std::uint32_t r = rng() % 16;
       if (r < 9) {
@@ -516,7 +521,8 @@ TEST_P(RunqConcurrency, EveryGConsumedExactlyOnce) {
     if (c == 0) missing++;
     if (c > 1) dup++;
   }
-  for (std::int64_t i = seq; i < kMaxSeq; i++) ASSERT_EQ(seen[static_cast<std::size_t>(i)].load(), 0);
+  for (std::int64_t i = seq; i < kMaxSeq; i++)
+    ASSERT_EQ(seen[static_cast<std::size_t>(i)].load(), 0);
   EXPECT_EQ(missing, 0) << "lost Gs";
   EXPECT_EQ(dup, 0) << "duplicated Gs";
   EXPECT_GT(steals.load(), 0) << "the thieves never stole anything: the test exercised nothing";
@@ -638,8 +644,10 @@ struct PutMany : Cmd {
 
 struct Get : Cmd {
   void apply(Model& m) const override {
-    if (m.runnext) m.runnext.reset();
-    else if (!m.ring.empty()) m.ring.pop_front();
+    if (m.runnext)
+      m.runnext.reset();
+    else if (!m.ring.empty())
+      m.ring.pop_front();
   }
   void run(const Model& m, Sut& s) const override {
     bool inherit = false;
@@ -687,7 +695,8 @@ struct Steal : Cmd {
     }
     RC_ASSERT(g != nullptr);
     RC_ASSERT(g->goid == m.ring[take - 1]);
-    std::vector<std::int64_t> want(m.ring.begin(), m.ring.begin() + static_cast<std::ptrdiff_t>(take - 1));
+    std::vector<std::int64_t> want(m.ring.begin(),
+                                   m.ring.begin() + static_cast<std::ptrdiff_t>(take - 1));
     RC_ASSERT(get_all(s.thief) == want);
     Model after = m;
     apply(after);
@@ -739,7 +748,9 @@ struct GlobalGet : Cmd {
     RC_ASSERT(got == std::vector<std::int64_t>(after.global.begin(), after.global.end()));
     for (std::int64_t id : got) s.global.put(s.g(id));
   }
-  void show(std::ostream& os) const override { os << "GlobalGet(max=" << max << ", procs=" << procs << ")"; }
+  void show(std::ostream& os) const override {
+    os << "GlobalGet(max=" << max << ", procs=" << procs << ")";
+  }
 };
 
 struct Drain : Cmd {
@@ -762,9 +773,11 @@ struct Drain : Cmd {
 RC_GTEST_PROP(RunqModel, MatchesDequeModel, ()) {
   model::Model m;
   model::Sut s;
-  rc::state::check(m, s,
-                   rc::state::gen::execOneOfWithArgs<model::Put, model::Put, model::PutMany, model::PutMany, model::Get,
-                                                     model::Get, model::Steal, model::GlobalGet, model::Drain>());
+  rc::state::check(
+      m, s,
+      rc::state::gen::execOneOfWithArgs<model::Put, model::Put, model::PutMany, model::PutMany,
+                                        model::Get, model::Get, model::Steal, model::GlobalGet,
+                                        model::Drain>());
 }
 
 }  // namespace

@@ -3,9 +3,9 @@
 // line by line against Go's format (proc.go schedtrace), and the on-demand
 // gmpkit::debug::schedtrace(). No timing assertions beyond "at least two
 // reports in a run that lasts many periods".
-#include <gmpkit/gmpkit.hpp>
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <gmpkit/gmpkit.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -30,7 +30,10 @@ class CaptureStderr {
     saved_ = ::dup(2);
     ::dup2(::fileno(file_), 2);
   }
-  ~CaptureStderr() { restore(); if (file_) std::fclose(file_); }
+  ~CaptureStderr() {
+    restore();
+    if (file_) std::fclose(file_);
+  }
   std::string finish() {
     restore();
     std::string out;
@@ -61,8 +64,10 @@ class ScopedEnv {
     ::setenv(name, value, 1);
   }
   ~ScopedEnv() {
-    if (had_) ::setenv(name_, old_.c_str(), 1);
-    else ::unsetenv(name_);
+    if (had_)
+      ::setenv(name_, old_.c_str(), 1);
+    else
+      ::unsetenv(name_);
   }
 
  private:
@@ -82,7 +87,8 @@ const std::regex kSummary(
     R"(SCHED (\d+)ms: gomaxprocs=(\d+) idleprocs=(\d+) threads=(\d+) spinningthreads=(\d+) needspinning=0 idlethreads=(\d+) runqueue=(\d+) \[(\d+(?: \d+)*)\])");
 const std::regex kDetailHead(
     R"(SCHED (\d+)ms: gomaxprocs=(\d+) idleprocs=(\d+) threads=(\d+) spinningthreads=(\d+) needspinning=0 idlethreads=(\d+) runqueue=(\d+) gcwaiting=[01] nmidlelocked=\d+ stopwait=-?\d+ sysmonwait=0)");
-const std::regex kPLine(R"(  P(\d+): status=[0-4] schedtick=\d+ syscalltick=\d+ m=-?\d+ runqsize=\d+ gfreecnt=\d+ timerslen=\d+)");
+const std::regex kPLine(
+    R"(  P(\d+): status=[0-4] schedtick=\d+ syscalltick=\d+ m=-?\d+ runqsize=\d+ gfreecnt=\d+ timerslen=\d+)");
 const std::regex kMLine(
     R"(  M(\d+): p=-?\d+ curg=-?\d+ mallocing=0 throwing=0 preemptoff= locks=\d+ dying=0 spinning=(true|false) blocked=(true|false) lockedg=-?\d+)");
 const std::regex kGLine(R"(  G(\d+): status=(\d+)\(([^)]*)\) m=-?\d+ lockedm=-?\d+)");
@@ -131,10 +137,10 @@ TEST(Schedtrace, ConfigPrintsGoSummaryLines) {
     const long ms = std::stol(m[1]);
     EXPECT_GE(ms, last_ms) << "time goes backwards: " << l;
     last_ms = ms;
-    EXPECT_EQ(std::stoi(m[2]), 2) << l;   // gomaxprocs
-    EXPECT_LE(std::stoi(m[3]), 2) << l;   // idleprocs
-    EXPECT_GE(std::stoi(m[4]), 2) << l;   // threads: m0 and sysmon at least
-    EXPECT_LE(std::stoi(m[5]), 2) << l;   // spinning Ms <= Ps
+    EXPECT_EQ(std::stoi(m[2]), 2) << l;  // gomaxprocs
+    EXPECT_LE(std::stoi(m[3]), 2) << l;  // idleprocs
+    EXPECT_GE(std::stoi(m[4]), 2) << l;  // threads: m0 and sysmon at least
+    EXPECT_LE(std::stoi(m[5]), 2) << l;  // spinning Ms <= Ps
     // One run-queue length per P.
     std::istringstream q(m[8].str());
     int n = 0;
@@ -184,7 +190,8 @@ TEST(Schedtrace, EnvDetailPrintsPMGLines) {
     for (std::smatch gm; j < lines.size() && std::regex_match(lines[j], gm, kGLine); j++) {
       gs++;
       const int st = std::stoi(gm[2]);
-      EXPECT_TRUE(st == 0 || st == 1 || st == 2 || st == 3 || st == 4 || st == 6 || st == 9) << lines[j];
+      EXPECT_TRUE(st == 0 || st == 1 || st == 2 || st == 3 || st == 4 || st == 6 || st == 9)
+          << lines[j];
       if (st == 4) {
         EXPECT_FALSE(gm[3].str().empty()) << "a waiting G names its wait reason: " << lines[j];
       } else {

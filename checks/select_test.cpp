@@ -45,8 +45,9 @@ TEST(Select, ReturnsIndexAndRunsCallback) {
     Chan<int> a(1), b(1);
     b.send(5);
     int got = -1;
-    std::size_t i = gmpkit::select(gmpkit::recv_case(a, [&](std::optional<int> v) { got = 100 + *v; }),
-                                   gmpkit::recv_case(b, [&](std::optional<int> v) { got = *v; }));
+    std::size_t i =
+        gmpkit::select(gmpkit::recv_case(a, [&](std::optional<int> v) { got = 100 + *v; }),
+                       gmpkit::recv_case(b, [&](std::optional<int> v) { got = *v; }));
     EXPECT_EQ(i, 1u);
     EXPECT_EQ(got, 5);
     bool sent = false;
@@ -55,7 +56,8 @@ TEST(Select, ReturnsIndexAndRunsCallback) {
     EXPECT_TRUE(sent);
     EXPECT_EQ(*a.recv(), 9);
     bool dflt = false;
-    i = gmpkit::select(gmpkit::recv_case(a), gmpkit::recv_case(b), gmpkit::default_case([&] { dflt = true; }));
+    i = gmpkit::select(gmpkit::recv_case(a), gmpkit::recv_case(b),
+                       gmpkit::default_case([&] { dflt = true; }));
     EXPECT_EQ(i, 2u);
     EXPECT_TRUE(dflt);
     // Default in the middle: the index is the argument position.
@@ -64,7 +66,8 @@ TEST(Select, ReturnsIndexAndRunsCallback) {
     // A closed channel is ready: nullopt.
     b.close();
     std::optional<int> v = 7;
-    i = gmpkit::select(gmpkit::recv_case(a), gmpkit::recv_case(b, [&](std::optional<int> x) { v = x; }));
+    i = gmpkit::select(gmpkit::recv_case(a),
+                       gmpkit::recv_case(b, [&](std::optional<int> x) { v = x; }));
     EXPECT_EQ(i, 1u);
     EXPECT_FALSE(v.has_value());
   });
@@ -75,8 +78,9 @@ TEST(Select, BlocksUntilACaseIsReady) {
     Chan<int> a(0), b(0), res(1);
     gmpkit::go([a, b, res]() mutable {
       int got = 0;
-      std::size_t i = gmpkit::select(gmpkit::recv_case(a, [&](std::optional<int> v) { got = *v; }),
-                                     gmpkit::recv_case(b, [&](std::optional<int> v) { got = -*v; }));
+      std::size_t i =
+          gmpkit::select(gmpkit::recv_case(a, [&](std::optional<int> v) { got = *v; }),
+                         gmpkit::recv_case(b, [&](std::optional<int> v) { got = -*v; }));
       res.send(static_cast<int>(i) * 1000 + got);
     });
     wait_for_waiters("select", 1);
@@ -100,7 +104,8 @@ TEST(Select, NonblockSelectRace) {
       Chan<int> c1(1), c2(1);
       c1.send(1);
       gmpkit::go([c1, c2, done]() mutable {
-        std::size_t k = gmpkit::select(gmpkit::recv_case(c1), gmpkit::recv_case(c2), gmpkit::default_case());
+        std::size_t k =
+            gmpkit::select(gmpkit::recv_case(c1), gmpkit::recv_case(c2), gmpkit::default_case());
         done.send(k != 2);
       });
       c2.send(1);
@@ -121,7 +126,8 @@ TEST(Select, NonblockSelectRace2) {
       Chan<int> c1(1), c2(0);
       c1.send(1);
       gmpkit::go([c1, c2, done]() mutable {
-        std::size_t k = gmpkit::select(gmpkit::recv_case(c1), gmpkit::recv_case(c2), gmpkit::default_case());
+        std::size_t k =
+            gmpkit::select(gmpkit::recv_case(c1), gmpkit::recv_case(c2), gmpkit::default_case());
         done.send(k != 2);
       });
       c2.close();
@@ -159,8 +165,10 @@ TEST(Select, SelectStress) {
         auto bump = [&](int k) {
           if (++n[k] == N) c1[k] = Chan<int>();
         };
-        gmpkit::select(gmpkit::send_case(c1[3], 0, [&] { bump(3); }), gmpkit::send_case(c1[2], 0, [&] { bump(2); }),
-                       gmpkit::send_case(c1[0], 0, [&] { bump(0); }), gmpkit::send_case(c1[1], 0, [&] { bump(1); }));
+        gmpkit::select(gmpkit::send_case(c1[3], 0, [&] { bump(3); }),
+                       gmpkit::send_case(c1[2], 0, [&] { bump(2); }),
+                       gmpkit::send_case(c1[0], 0, [&] { bump(0); }),
+                       gmpkit::send_case(c1[1], 0, [&] { bump(1); }));
       }
       wg->done();
     });
@@ -171,8 +179,9 @@ TEST(Select, SelectStress) {
         auto bump = [&](int k) {
           if (++n[k] == N) c1[k] = Chan<int>();
         };
-        gmpkit::select(gmpkit::recv_case(c1[0], [&] { bump(0); }), gmpkit::recv_case(c1[1], [&] { bump(1); }),
-                       gmpkit::recv_case(c1[2], [&] { bump(2); }), gmpkit::recv_case(c1[3], [&] { bump(3); }));
+        gmpkit::select(
+            gmpkit::recv_case(c1[0], [&] { bump(0); }), gmpkit::recv_case(c1[1], [&] { bump(1); }),
+            gmpkit::recv_case(c1[2], [&] { bump(2); }), gmpkit::recv_case(c1[3], [&] { bump(3); }));
       }
       wg->done();
     });
@@ -200,17 +209,20 @@ TEST(Select, SelectFairness) {
       for (;;) {
         char b = 0;
         auto take = [&](std::optional<char> v) { b = *v; };
-        gmpkit::select(gmpkit::recv_case(c3, take), gmpkit::recv_case(c4, take), gmpkit::recv_case(c1, take),
-                       gmpkit::recv_case(c2, take));
+        gmpkit::select(gmpkit::recv_case(c3, take), gmpkit::recv_case(c4, take),
+                       gmpkit::recv_case(c1, take), gmpkit::recv_case(c2, take));
         if (gmpkit::select(gmpkit::send_case(out, b), gmpkit::recv_case(done)) == 1) break;
       }
       wg->done();
     });
     for (int i = 0; i < trials; i++) {
       char b = *out.recv();
-      if (b == 1) cnt1++;
-      else if (b == 2) cnt2++;
-      else ADD_FAILURE() << "unexpected value " << int(b) << " on channel";
+      if (b == 1)
+        cnt1++;
+      else if (b == 2)
+        cnt2++;
+      else
+        ADD_FAILURE() << "unexpected value " << int(b) << " on channel";
     }
     done.close();
     wg->wait();
@@ -234,7 +246,7 @@ TEST(Select, SelectDuplicateChannel) {
     gmpkit::go([=]() mutable { c.recv(); });
     wait_for_waiters("chan receive", 1);  // B is queued on c behind A
     d.send(7);  // wakes A, which dequeues itself from c (this used to corrupt c.recvq in Go)
-    e.recv();   // A is done
+    e.recv();  // A is done
     c.send(8);  // wakes B: must not hit A's stale sudogs
   });
 }
@@ -254,7 +266,8 @@ TEST(Select, SameChannelSendAndRecv) {
     EXPECT_EQ(*res.recv(), 0);
     gmpkit::go([=]() mutable {
       int got = 0;
-      std::size_t i = gmpkit::select(gmpkit::send_case(c, 1), gmpkit::recv_case(c, [&](std::optional<int> v) { got = *v; }));
+      std::size_t i = gmpkit::select(gmpkit::send_case(c, 1),
+                                     gmpkit::recv_case(c, [&](std::optional<int> v) { got = *v; }));
       res.send(static_cast<int>(i) * 100 + got);
     });
     wait_for_waiters("select", 1);
@@ -271,7 +284,9 @@ TEST(Select, NoCasesAndNilCasesBlockForever) {
     wait_for_waiters("select (no cases)", 1);
     wait_for_waiters("select", 1);
     // A select of nil cases with a default takes the default.
-    EXPECT_EQ(gmpkit::select(gmpkit::recv_case(nil), gmpkit::send_case(nil, 1), gmpkit::default_case()), 2u);
+    EXPECT_EQ(
+        gmpkit::select(gmpkit::recv_case(nil), gmpkit::send_case(nil, 1), gmpkit::default_case()),
+        2u);
     // Nil cases are skipped among ready ones.
     Chan<int> a(1);
     a.send(1);
@@ -299,7 +314,8 @@ TEST(Select, SendOnClosedChannelFromBlockedSelect) {
     Chan<int> got(1);
     gmpkit::go([=]() mutable {
       int k = -1;
-      gmpkit::select(gmpkit::recv_case(never), gmpkit::recv_case(r, [&](std::optional<int> v) { k = v ? 1 : 0; }));
+      gmpkit::select(gmpkit::recv_case(never),
+                     gmpkit::recv_case(r, [&](std::optional<int> v) { k = v ? 1 : 0; }));
       got.send(k);
     });
     wait_for_waiters("select", 1);
@@ -342,11 +358,13 @@ TEST(Select, ShutdownWithBlockedSelectsLeaksNothing) {
       Chan<std::unique_ptr<int>> nil;
       for (int i = 0; i < 3; i++) {
         gmpkit::go([a, b] {
-          gmpkit::select(gmpkit::send_case(a, std::make_unique<int>(1)), gmpkit::send_case(b, std::make_unique<int>(2)),
-                         gmpkit::recv_case(a));
+          gmpkit::select(gmpkit::send_case(a, std::make_unique<int>(1)),
+                         gmpkit::send_case(b, std::make_unique<int>(2)), gmpkit::recv_case(a));
         });
         gmpkit::go([] { gmpkit::select(); });
-        gmpkit::go([nil] { gmpkit::select(gmpkit::recv_case(nil), gmpkit::send_case(nil, std::make_unique<int>(3))); });
+        gmpkit::go([nil] {
+          gmpkit::select(gmpkit::recv_case(nil), gmpkit::send_case(nil, std::make_unique<int>(3)));
+        });
       }
       gmpkit::sleep_for(2ms);
     });

@@ -53,7 +53,8 @@ bool testSemaHandoff() {
     done.close();
     wg->done();
   });
-  while (gsync::semnwait(&sema) == 0) gmpkit::yield();  // wait for the goroutine to block in semacquire
+  while (gsync::semnwait(&sema) == 0)
+    gmpkit::yield();  // wait for the goroutine to block in semacquire
   // The crux of the test: we release the semaphore with handoff and
   // immediately perform a CAS both here and in the waiter; we want the CAS
   // in the waiter to execute first.

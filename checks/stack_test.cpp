@@ -56,7 +56,8 @@ TEST(StackPool, StacksAreAlignedDistinctAndSized) {
     s.hi[-1] = 2;
   }
   std::vector<Stack> sorted = stacks;
-  std::sort(sorted.begin(), sorted.end(), [](const Stack& a, const Stack& b) { return a.lo < b.lo; });
+  std::sort(sorted.begin(), sorted.end(),
+            [](const Stack& a, const Stack& b) { return a.lo < b.lo; });
   for (std::size_t i = 1; i < sorted.size(); i++) {
     EXPECT_LT(sorted[i - 1].lo, sorted[i].lo) << "distinct";
     EXPECT_LE(sorted[i - 1].hi, sorted[i].lo) << "disjoint";
@@ -127,7 +128,8 @@ TEST(StackPool, CanaryTierBeyondTheBudget) {
   ASSERT_FALSE(c.guarded);
   c.lo[StackPool::kCanaryBytes] ^= 0x5a;
   EXPECT_TRUE(StackPool::canary_intact(c));
-  for (std::size_t b : {std::size_t{0}, std::size_t{7}, std::size_t{8}, StackPool::kCanaryBytes - 1}) {
+  for (std::size_t b :
+       {std::size_t{0}, std::size_t{7}, std::size_t{8}, StackPool::kCanaryBytes - 1}) {
     c.lo[b] ^= 0x01;
     EXPECT_FALSE(StackPool::canary_intact(c)) << "byte " << b;
     c.lo[b] ^= 0x01;
@@ -162,7 +164,8 @@ TEST(StackPool, GuardBudgetIsExact) {
     std::vector<Stack> stacks(200);
     for (std::size_t i = 0; i < stacks.size(); i++) {
       ASSERT_TRUE(pool.alloc(&stacks[i]));
-      EXPECT_EQ(stacks[i].guarded, static_cast<std::int64_t>(i) < budget) << "budget " << budget << " stack " << i;
+      EXPECT_EQ(stacks[i].guarded, static_cast<std::int64_t>(i) < budget)
+          << "budget " << budget << " stack " << i;
     }
     EXPECT_EQ(pool.guarded_count(), budget);
     EXPECT_EQ(pool.canary_count(), 200 - budget);
@@ -179,7 +182,8 @@ TEST(StackPool, FirstStacksHandedOutAreTheHighest) {
     for (std::size_t i = 1; i < stacks.size(); i++) {
       EXPECT_LT(stacks[i].lo, stacks[i - 1].lo) << "budget " << budget << " stack " << i;
       // Neighbours in the slab: directly below (plus the guard page).
-      EXPECT_EQ(addr(stacks[i - 1].lo) - addr(stacks[i].hi), budget ? gmpkit::rt::page_size() : 0u) << i;
+      EXPECT_EQ(addr(stacks[i - 1].lo) - addr(stacks[i].hi), budget ? gmpkit::rt::page_size() : 0u)
+          << i;
     }
   }
 }
@@ -211,7 +215,8 @@ __attribute__((noinline)) int recurse_dense(int depth) {
 #if defined(__SANITIZE_ADDRESS__)
 #define OVERFLOW_DEATH(stmt, gmpkit_regex) EXPECT_DEATH(stmt, "AddressSanitizer: stack-overflow")
 #else
-#define OVERFLOW_DEATH(stmt, gmpkit_regex) EXPECT_EXIT(stmt, testing::KilledBySignal(SIGABRT), gmpkit_regex)
+#define OVERFLOW_DEATH(stmt, gmpkit_regex) \
+  EXPECT_EXIT(stmt, testing::KilledBySignal(SIGABRT), gmpkit_regex)
 #endif
 
 TEST_F(StackDeathTest, UnboundedRecursionReportsStackOverflow) {
@@ -261,7 +266,8 @@ TEST_F(StackDeathTest, BoundedOverflowOnACanaryStackIsReportedAtNextSwitch) {
           gmpkit::yield();
         });
       },
-      testing::KilledBySignal(SIGABRT), "gmpkit: goroutine 1 stack overflow \\(stack size 65536\\)");
+      testing::KilledBySignal(SIGABRT),
+      "gmpkit: goroutine 1 stack overflow \\(stack size 65536\\)");
 }
 
 // Unbounded recursion on a canary-tier stack runs through the unused stacks

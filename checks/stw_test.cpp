@@ -3,10 +3,10 @@
 // the world being stopped means (nothing else runs, new goroutines wait,
 // syscalls do not hold it up), nothing lost when Ps go away, misuse, and
 // the metrics histograms.
-#include <gmpkit/gmpkit.hpp>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <unistd.h>
+#include <gmpkit/gmpkit.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -28,8 +28,7 @@ gmpkit::Config procs(int n) {
 
 void busy_for(std::chrono::nanoseconds d) {
   auto end = Clock::now() + d;
-  while (Clock::now() < end) {
-  }
+  while (Clock::now() < end) {}
 }
 
 // n goroutines counting in a loop with a cooperative safe point.
@@ -74,7 +73,8 @@ TEST(StopTheWorld, NothingElseRunsWhileStopped) {
       busy_for(2ms);
       long after = s.total();
       gmpkit::start_the_world();
-      ASSERT_EQ(before, after) << "round " << round << ": a goroutine ran while the world was stopped";
+      ASSERT_EQ(before, after) << "round " << round
+                               << ": a goroutine ran while the world was stopped";
       long restarted = s.total();
       while (s.total() == restarted) gmpkit::yield();
     }
@@ -123,12 +123,20 @@ TEST(StopTheWorld, SyscallsDoNotDelayTheStop) {
     gmpkit::WaitGroup wg;
     wg.add(2);
     gmpkit::go([&] {
-      gmpkit::syscall([&] { inside++; blocking_read(p1[0]); inside--; });
+      gmpkit::syscall([&] {
+        inside++;
+        blocking_read(p1[0]);
+        inside--;
+      });
       out++;
       wg.done();
     });
     gmpkit::go([&] {
-      gmpkit::syscall_block([&] { inside++; blocking_read(p2[0]); inside--; });
+      gmpkit::syscall_block([&] {
+        inside++;
+        blocking_read(p2[0]);
+        inside--;
+      });
       out++;
       wg.done();
     });
@@ -137,8 +145,7 @@ TEST(StopTheWorld, SyscallsDoNotDelayTheStop) {
     EXPECT_EQ(inside.load(), 2) << "stop_the_world waited for a syscall to return";
     ASSERT_EQ(::write(p1[1], "x", 1), 1);
     ASSERT_EQ(::write(p2[1], "x", 1), 1);
-    while (inside.load() > 0) {
-    }
+    while (inside.load() > 0) {}
     busy_for(20ms);  // time for a wrongly resumed goroutine to run
     EXPECT_EQ(out.load(), 0) << "a goroutine left its syscall and ran while the world was stopped";
     // A syscall by the STW owner itself runs inline.
@@ -162,8 +169,7 @@ TEST(StopTheWorld, ConcurrentCallersAreSerialised) {
           gmpkit::WorldStopped stw("serialise");
           int h = ++holders;
           int m = max_holders.load();
-          while (h > m && !max_holders.compare_exchange_weak(m, h)) {
-          }
+          while (h > m && !max_holders.compare_exchange_weak(m, h)) {}
           --holders;
           done++;
         }
@@ -239,8 +245,10 @@ TEST(Gomaxprocs, ShrinkLosesNoGoroutineOrTimer) {
       gmpkit::go([&, s] {
         for (int i = 0; i < kN / 4; i++) {
           gmpkit::go([&, i] {
-            if (i % 3 == 0) gmpkit::sleep_for(std::chrono::microseconds(100 * (i % 20)));
-            else gmpkit::yield();
+            if (i % 3 == 0)
+              gmpkit::sleep_for(std::chrono::microseconds(100 * (i % 20)));
+            else
+              gmpkit::yield();
             finished++;
             wg.done();
           });
@@ -354,14 +362,16 @@ TEST(StopTheWorld, MainReturnsWhileStopped) {
 TEST(Histogram, BucketsBoundValuesWithinAnEighth) {
   using gmpkit::observe::Histogram;
   int prev = -1;
-  for (std::int64_t v : {0L, 1L, 15L, 16L, 17L, 18L, 31L, 32L, 100L, 1000L, 123456L, 1L << 40, INT64_MAX / 2}) {
+  for (std::int64_t v :
+       {0L, 1L, 15L, 16L, 17L, 18L, 31L, 32L, 100L, 1000L, 123456L, 1L << 40, INT64_MAX / 2}) {
     int b = Histogram::bucket_of(v);
     EXPECT_GE(b, prev);
     prev = b;
     ASSERT_LT(b, Histogram::kBuckets);
     EXPECT_GE(Histogram::upper_bound(b), v);
     if (b > 0) EXPECT_LT(Histogram::upper_bound(b - 1), v) << v;
-    EXPECT_LE(static_cast<double>(Histogram::upper_bound(b)), static_cast<double>(v) * 1.125 + 1) << v;
+    EXPECT_LE(static_cast<double>(Histogram::upper_bound(b)), static_cast<double>(v) * 1.125 + 1)
+        << v;
   }
   Histogram h;
   for (int i = 1; i <= 1000; i++) h.record(i * 1000);

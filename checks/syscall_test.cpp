@@ -1,8 +1,8 @@
 // gmpkit::syscall / syscall_block: entersyscall/exitsyscall, sysmon's
 // retake + handoffp, exceptions, shutdown during a syscall.
-#include <gmpkit/gmpkit.hpp>
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <gmpkit/gmpkit.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -37,12 +37,16 @@ TEST(Syscall, ReturnsValuesReferencesAndVoid) {
 
 TEST(Syscall, ExceptionPropagatesAfterExitsyscall) {
   gmpkit::run(procs(1), [] {
-    EXPECT_THROW(gmpkit::syscall([]() -> int { throw std::runtime_error("boom"); }), std::runtime_error);
+    EXPECT_THROW(gmpkit::syscall([]() -> int { throw std::runtime_error("boom"); }),
+                 std::runtime_error);
     // Still a normal goroutine afterwards: it can spawn and yield.
     std::atomic<bool> ran{false};
     gmpkit::WaitGroup wg;
     wg.add(1);
-    gmpkit::go([&] { ran = true; wg.done(); });
+    gmpkit::go([&] {
+      ran = true;
+      wg.done();
+    });
     wg.wait();
     EXPECT_TRUE(ran);
   });
@@ -114,7 +118,8 @@ TEST(Syscall, ManyShortSyscallsRaceRetake) {
       gmpkit::go([&, g] {
         for (int i = 0; i < kCalls; i++) {
           gmpkit::syscall([&] {
-            if ((i + g) % 50 == 0) std::this_thread::sleep_for(200us);  // sometimes long enough to be retaken
+            if ((i + g) % 50 == 0)
+              std::this_thread::sleep_for(200us);  // sometimes long enough to be retaken
             calls++;
           });
           if (i % 10 == 0) gmpkit::yield();

@@ -212,7 +212,9 @@ TEST_P(SleepAtProcs, AllGoroutinesSleepingIsNoDeadlock) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Procs, SleepAtProcs, testing::Values(1, 2, 4),
-                         [](const testing::TestParamInfo<int>& i) { return "procs" + std::to_string(i.param); });
+                         [](const testing::TestParamInfo<int>& i) {
+                           return "procs" + std::to_string(i.param);
+                         });
 
 // A long sleep stays asleep, and the sleeper is unwound at shutdown (its
 // timer removed from the heap).
@@ -296,7 +298,8 @@ TEST(TimerHeap, FiresInWhenOrder) {
     for (int i = 0; i < kN; i++) {
       if (i % 5 == 0) {
         EXPECT_TRUE(gmpkit::time::deltimer(&timers[static_cast<std::size_t>(i)]));
-        EXPECT_FALSE(gmpkit::time::deltimer(&timers[static_cast<std::size_t>(i)])) << "already removed";
+        EXPECT_FALSE(gmpkit::time::deltimer(&timers[static_cast<std::size_t>(i)]))
+            << "already removed";
       } else {
         want.insert(timers[static_cast<std::size_t>(i)].when);
       }
@@ -314,7 +317,8 @@ TEST(TimerHeap, FiresInWhenOrder) {
       std::size_t before = fired.whens.size();
       std::int64_t next = gmpkit::time::checkTimers(pp, &now, &ran);
       EXPECT_EQ(ran, fired.whens.size() > before);
-      for (std::size_t i = before; i < fired.whens.size(); i++) EXPECT_LE(fired.whens[i], base + now_off);
+      for (std::size_t i = before; i < fired.whens.size(); i++)
+        EXPECT_LE(fired.whens[i], base + now_off);
       if (next != 0) EXPECT_GT(next, base + now_off) << "the next timer is not due yet";
       EXPECT_EQ(gmpkit::time::nobarrierWakeTime(pp->timers), next);
     }

@@ -46,8 +46,8 @@ using namespace std::chrono_literals;
 
 std::string tmp_path(const std::string& name) {
   const char* dir = std::getenv("TMPDIR");
-  return std::string(dir && *dir ? dir : "/tmp") + "/gmpkit_trace_" + std::to_string(::getpid()) + "_" + name +
-         ".json";
+  return std::string(dir && *dir ? dir : "/tmp") + "/gmpkit_trace_" + std::to_string(::getpid()) +
+         "_" + name + ".json";
 }
 
 gmpkit::Config procs(int n) {
@@ -58,9 +58,9 @@ gmpkit::Config procs(int n) {
 
 struct CheckResult {
   std::vector<std::string> errors;
-  std::map<std::string, int> count;        // by args.ev (each event once)
+  std::map<std::string, int> count;  // by args.ev (each event once)
   std::map<std::string, int> stop_reasons;  // GoStop reason -> count
-  std::set<std::int64_t> async_preempted;   // goids stopped with preempt-async
+  std::set<std::int64_t> async_preempted;  // goids stopped with preempt-async
   int flows = 0;
   std::int64_t lost = 0;
   bool lost_record = false;
@@ -72,8 +72,8 @@ struct CheckResult {
 // Status names as the trace writes them -> the table's states.
 gmpkit::core::GStatus status_of(const std::string& s) {
   using gmpkit::core::GStatus;
-  for (GStatus st : {GStatus::idle, GStatus::runnable, GStatus::running, GStatus::syscall, GStatus::waiting,
-                     GStatus::dead, GStatus::preempted})
+  for (GStatus st : {GStatus::idle, GStatus::runnable, GStatus::running, GStatus::syscall,
+                     GStatus::waiting, GStatus::dead, GStatus::preempted})
     if (s == gmpkit::core::gstatus_name(st)) return st;
   return static_cast<GStatus>(99);
 }
@@ -124,30 +124,38 @@ CheckResult check_trace(const std::string& path) {
       continue;
     }
     const double ts = e["ts"].get<double>();
-    if (ph == "B" || ph == "E") tracks[{e["pid"].get<int>(), e["tid"].get<int>()}].push_back({ts, i});
-    if (ph == "X" && (!e.contains("dur") || e["dur"].get<double>() < 0)) r.error("X without dur >= 0");
+    if (ph == "B" || ph == "E")
+      tracks[{e["pid"].get<int>(), e["tid"].get<int>()}].push_back({ts, i});
+    if (ph == "X" && (!e.contains("dur") || e["dur"].get<double>() < 0))
+      r.error("X without dur >= 0");
     if (ph == "s" || ph == "f") {
       auto& fl = flows[e["id"].get<std::int64_t>()];
-      if (ph == "s") fl.s++, fl.sts = ts;
-      else fl.f++, fl.fts = ts;
-      if (ph == "f" && e.value("bp", "") != "e") r.error("flow end not bound to the enclosing slice");
+      if (ph == "s")
+        fl.s++, fl.sts = ts;
+      else
+        fl.f++, fl.fts = ts;
+      if (ph == "f" && e.value("bp", "") != "e")
+        r.error("flow end not bound to the enclosing slice");
     }
-    if (e.contains("args") && e["args"].contains("seq")) by_seq.emplace(e["args"]["seq"].get<std::uint64_t>(), &e);
+    if (e.contains("args") && e["args"].contains("seq"))
+      by_seq.emplace(e["args"]["seq"].get<std::uint64_t>(), &e);
     if (e.contains("args") && e["args"].value("ev", "") == "LostEvents") r.lost_record = true;
   }
   for (auto& [track, items] : tracks) {
-    std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.ts < b.ts; });
+    std::stable_sort(items.begin(), items.end(),
+                     [](const Item& a, const Item& b) { return a.ts < b.ts; });
     std::vector<const json*> stack;
     for (const Item& it : items) {
       const json& e = evs[it.idx];
       if (e["ph"] == "B") {
         stack.push_back(&e);
       } else if (stack.empty()) {
-        r.error("E without B on track " + std::to_string(track.first) + "/" + std::to_string(track.second) +
-                " at ts " + std::to_string(it.ts));
+        r.error("E without B on track " + std::to_string(track.first) + "/" +
+                std::to_string(track.second) + " at ts " + std::to_string(it.ts));
       } else {
         if ((*stack.back())["name"] != e["name"])
-          r.error("E " + e["name"].get<std::string>() + " closes B " + (*stack.back())["name"].get<std::string>());
+          r.error("E " + e["name"].get<std::string>() + " closes B " +
+                  (*stack.back())["name"].get<std::string>());
         stack.pop_back();
       }
     }
@@ -156,8 +164,10 @@ CheckResult check_trace(const std::string& path) {
               std::to_string(track.first) + "/" + std::to_string(track.second));
   }
   for (auto& [id, fl] : flows) {
-    if (fl.s != 1 || fl.f != 1) r.error("flow " + std::to_string(id) + " does not pair up");
-    else if (fl.sts > fl.fts) r.error("flow " + std::to_string(id) + " ends before it starts");
+    if (fl.s != 1 || fl.f != 1)
+      r.error("flow " + std::to_string(id) + " does not pair up");
+    else if (fl.sts > fl.fts)
+      r.error("flow " + std::to_string(id) + " ends before it starts");
   }
   r.flows = static_cast<int>(flows.size());
 
@@ -186,7 +196,8 @@ CheckResult check_trace(const std::string& path) {
     if (!a.contains("g")) continue;
     const std::int64_t g = a["g"];
     GState& s = gs[g];
-    const std::string where = "G" + std::to_string(g) + " " + ev + " (seq " + std::to_string(seq) + ")";
+    const std::string where =
+        "G" + std::to_string(g) + " " + ev + " (seq " + std::to_string(seq) + ")";
     if (ev == "GoStatus") {
       if (!s.seen) {
         s.st = status_of(a["status"]);
@@ -216,7 +227,8 @@ CheckResult check_trace(const std::string& path) {
       r.error(where + ": from " + a["from"].get<std::string>() + " but the G was " +
               gmpkit::core::gstatus_name(s.st));
     if (!gmpkit::core::gstatus_transition_legal(from, to))
-      r.error(where + ": illegal transition " + a["from"].get<std::string>() + " -> " + a["to"].get<std::string>());
+      r.error(where + ": illegal transition " + a["from"].get<std::string>() + " -> " +
+              a["to"].get<std::string>());
     s.seen = true;
     s.st = to;
     if (ev == "GoStart") {
@@ -301,8 +313,9 @@ TEST(Trace, StartStopInsideRunIsValid) {
   });
   CheckResult r = check_trace(path);
   EXPECT_TRUE(r.errors.empty()) << errors_of(r);
-  for (const char* ev : {"GoCreate", "GoStart", "GoStop", "GoBlock", "GoUnblock", "GoSyscallBegin", "GoSyscallEnd",
-                         "GoDestroy", "GoStatus", "ProcStart", "ProcStop", "STWBegin", "STWEnd"})
+  for (const char* ev :
+       {"GoCreate", "GoStart", "GoStop", "GoBlock", "GoUnblock", "GoSyscallBegin", "GoSyscallEnd",
+        "GoDestroy", "GoStatus", "ProcStart", "ProcStop", "STWBegin", "STWEnd"})
     EXPECT_GT(r.count[ev], 0) << ev;
   EXPECT_EQ(r.count["STWBegin"], 2);
   EXPECT_EQ(r.count["STWBegin"], r.count["STWEnd"]);

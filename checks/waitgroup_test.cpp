@@ -91,7 +91,8 @@ TEST_P(WaitGroupAtProcs, WaitWithZeroCounterReturnsImmediately) {
   gmpkit::Config c = cfg();
   c.procs = 1;  // so "no other goroutine ran" means "did not yield"
   c.time_slice = std::chrono::hours(1);
-  c.min_slice = std::chrono::nanoseconds(0);  // no wake-up preemption for the queued goroutine either
+  c.min_slice =
+      std::chrono::nanoseconds(0);  // no wake-up preemption for the queued goroutine either
   bool other_ran_before = true;
   std::atomic<bool> other_ran{false};
   gmpkit::run(c, [&] {
@@ -131,7 +132,8 @@ TEST_P(WaitGroupAtProcs, ManyWaitersAllReleased) {
     // scheduler shows them all waiting on the WaitGroup.
     for (int spin = 0; spin < 100000; spin++) {
       int parked = 0;
-      for (const auto& g : gmpkit::debug::goroutines()) parked += g.wait_reason == "sync.WaitGroup.Wait";
+      for (const auto& g : gmpkit::debug::goroutines())
+        parked += g.wait_reason == "sync.WaitGroup.Wait";
       if (parked == kWaiters) break;
       gmpkit::yield();
     }
@@ -158,7 +160,9 @@ TEST_P(WaitGroupAtProcs, WaitReasonIsSyncWaitGroupWait) {
     });
     for (int spin = 0; spin < 100000 && !seen; spin++) {
       for (const auto& g : gmpkit::debug::goroutines())
-        if (waiter != 0 && g.id == waiter && g.status == "waiting" && g.wait_reason == "sync.WaitGroup.Wait") seen = true;
+        if (waiter != 0 && g.id == waiter && g.status == "waiting" &&
+            g.wait_reason == "sync.WaitGroup.Wait")
+          seen = true;
       if (!seen) gmpkit::yield();
     }
     gate.done();
@@ -246,6 +250,8 @@ TEST_P(WaitGroupAtProcs, NegativeCounterIsUsageError) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Procs, WaitGroupAtProcs, testing::Values(1, 2, 4),
-                         [](const testing::TestParamInfo<int>& i) { return "procs" + std::to_string(i.param); });
+                         [](const testing::TestParamInfo<int>& i) {
+                           return "procs" + std::to_string(i.param);
+                         });
 
 }  // namespace

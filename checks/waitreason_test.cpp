@@ -6,9 +6,9 @@
 // seen in a race window (a second stop_the_world caller) are checked
 // through the string table.
 #include <fcntl.h>
-#include <gmpkit/gmpkit.hpp>
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <gmpkit/gmpkit.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -48,8 +48,8 @@ TEST(WaitReason, EveryParkShowsGosString) {
       want[*ids.recv()] = reason;
     };
     mu.lock();
-    rw_for_rlock.lock();    // a writer holds it: readers wait
-    rw_for_lock.rlock();    // a reader holds it: the writer waits
+    rw_for_rlock.lock();  // a writer holds it: readers wait
+    rw_for_lock.rlock();  // a reader holds it: the writer waits
     wg_wait.add(1);
     spawn("chan receive", [&] { recv_ch.recv(); });
     spawn("chan send", [&] { send_ch.send(1); });
@@ -116,15 +116,16 @@ TEST(WaitReason, EveryParkShowsGosString) {
   ::close(pipefd[1]);
 
   for (const auto& [id, reason] : want) {
-    ASSERT_TRUE(got.count(id)) << "goroutine " << id << " never parked (expected [" << reason << "])";
+    ASSERT_TRUE(got.count(id)) << "goroutine " << id << " never parked (expected [" << reason
+                               << "])";
     EXPECT_EQ(got[id], reason) << "goroutine " << id;
     EXPECT_GT(waited[id], 0) << "goroutine " << id << " [" << reason << "] has a wait time";
   }
 }
 
 TEST(WaitReason, StringTableIsGos) {
-  using gmpkit::core::WaitReason;
   using gmpkit::core::wait_reason_string;
+  using gmpkit::core::WaitReason;
   const std::map<WaitReason, std::string> go = {
       {WaitReason::zero, ""},
       {WaitReason::io_wait, "IO wait"},

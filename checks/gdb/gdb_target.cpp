@@ -34,7 +34,8 @@ int main() {
     for (int parked = 0; parked < 2;) {
       parked = 0;
       for (const auto& g : gmpkit::debug::goroutines())
-        if ((g.id == 2 && g.wait_reason == "chan receive") || (g.id == 3 && g.wait_reason == "sync.WaitGroup.Wait"))
+        if ((g.id == 2 && g.wait_reason == "chan receive") ||
+            (g.id == 3 && g.wait_reason == "sync.WaitGroup.Wait"))
           parked++;
       gmpkit::yield();
     }

@@ -10,7 +10,11 @@ int main() {
   gmpkit::run(gmpkit::Config{.procs = 2}, [&n, p = std::move(owned)] {
     gmpkit::WaitGroup wg;
     wg.add(100);
-    for (int i = 0; i < 100; i++) gmpkit::go([&] { n += *p; wg.done(); });
+    for (int i = 0; i < 100; i++)
+      gmpkit::go([&] {
+        n += *p;
+        wg.done();
+      });
     wg.wait();
   });
   std::printf("consumer: %d\n", n.load());

@@ -28,11 +28,15 @@ int main(int argc, char** argv) {
     wg.wait();
     st = gmpkit::debug::stats();
   });
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   long want = static_cast<long>(n) * (n - 1) / 2;
-  std::printf("gmpkit demo: %d goroutines on %d Ps in %.1f ms (%.0f ns/goroutine)\n", n, procs, ms, ms * 1e6 / n);
-  std::printf("  sum=%ld (expected %ld) threads=%lld steals=%lld runqputslow=%lld stacks guarded=%lld canary=%lld\n",
-              sum.load(), want, (long long)st.threads, (long long)st.steals, (long long)st.runqputslow,
-              (long long)st.stacks_guarded, (long long)st.stacks_canary);
+  std::printf("gmpkit demo: %d goroutines on %d Ps in %.1f ms (%.0f ns/goroutine)\n", n, procs, ms,
+              ms * 1e6 / n);
+  std::printf(
+      "  sum=%ld (expected %ld) threads=%lld steals=%lld runqputslow=%lld stacks guarded=%lld "
+      "canary=%lld\n",
+      sum.load(), want, (long long)st.threads, (long long)st.steals, (long long)st.runqputslow,
+      (long long)st.stacks_guarded, (long long)st.stacks_canary);
   return sum.load() == want ? 0 : 1;
 }

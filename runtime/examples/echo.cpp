@@ -29,7 +29,9 @@
 
 namespace {
 
-[[noreturn]] void die(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
+[[noreturn]] void die(const char* what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
 
 // A socket fd closed by its destructor, so goroutines unwound at shutdown
 // (gmpkit::forced_unwind) close theirs too.
@@ -152,7 +154,8 @@ int main(int argc, char** argv) {
     int port = std::atoi(argv[2]);
     gmpkit::run([port] {
       Fd l = listen_on(port);
-      std::printf("gmpkit_echo: serving on 127.0.0.1:%d (%d Ps)\n", port_of(l.fd), gmpkit::gomaxprocs());
+      std::printf("gmpkit_echo: serving on 127.0.0.1:%d (%d Ps)\n", port_of(l.fd),
+                  gmpkit::gomaxprocs());
       std::fflush(stdout);
       std::atomic<long> bytes{0};
       accept_loop(l.fd, &bytes);
@@ -186,8 +189,10 @@ int main(int argc, char** argv) {
             if (n == 0) break;
             got += n;
           }
-          if (got == msg.size() && std::memcmp(in, msg.data(), got) == 0) verified.fetch_add(1);
-          else mismatches.fetch_add(1);
+          if (got == msg.size() && std::memcmp(in, msg.data(), got) == 0)
+            verified.fetch_add(1);
+          else
+            mismatches.fetch_add(1);
         }
         wg.done();
       });
@@ -196,12 +201,15 @@ int main(int argc, char** argv) {
     // main returns: the accept loop and the idle connection goroutines are
     // unwound, closing their sockets.
   });
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   long expect = static_cast<long>(clients) * messages;
-  std::printf("gmpkit_echo: %d clients x %d messages over TCP 127.0.0.1, %d Ps: %ld/%ld round trips verified, "
-              "%ld bytes echoed, %.1f ms (%.1f us per round trip)\n",
-              clients, messages, procs, verified.load(), expect, echoed.load(), ms,
-              expect ? ms * 1000 / static_cast<double>(expect) : 0.0);
+  std::printf(
+      "gmpkit_echo: %d clients x %d messages over TCP 127.0.0.1, %d Ps: %ld/%ld round trips "
+      "verified, "
+      "%ld bytes echoed, %.1f ms (%.1f us per round trip)\n",
+      clients, messages, procs, verified.load(), expect, echoed.load(), ms,
+      expect ? ms * 1000 / static_cast<double>(expect) : 0.0);
   if (verified.load() != expect || mismatches.load() != 0) {
     std::fprintf(stderr, "gmpkit_echo: FAILED: %ld mismatches\n", mismatches.load());
     return 1;

@@ -60,7 +60,8 @@ void chanProdCons(benchmark::State& state, std::size_t chanSize, int localWork) 
     constexpr int CallsPerSched = 1000;
     const int procs = gmpkit::gomaxprocs();
     while (state.KeepRunningBatch(state.max_iterations)) {
-      auto N = std::make_shared<std::atomic<std::int32_t>>(static_cast<std::int32_t>(state.max_iterations / CallsPerSched));
+      auto N = std::make_shared<std::atomic<std::int32_t>>(
+          static_cast<std::int32_t>(state.max_iterations / CallsPerSched));
       Chan<bool> c(2 * procs);
       Chan<int> myc(chanSize);
       for (int p = 0; p < procs; p++) {

@@ -30,8 +30,8 @@
 #include <boost/context/fiber.hpp>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 
 #include "core/context.hpp"
 
@@ -44,7 +44,8 @@ struct MmapStack {
   char* base = nullptr;
   std::size_t len = kStackSize + 4096;
   MmapStack() {
-    void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {
       std::perror("mmap");
       std::abort();
@@ -90,7 +91,8 @@ void BM_CtxSwitch_Asm(benchmark::State& state) {
     gmpkit_ctx_switch(&pair.main, &pair.co);
   }
   benchmark::DoNotOptimize(pair.count);
-  if (pair.count != static_cast<std::uint64_t>(state.iterations())) state.SkipWithError("coroutine did not run once per iteration");
+  if (pair.count != static_cast<std::uint64_t>(state.iterations()))
+    state.SkipWithError("coroutine did not run once per iteration");
   state.SetItemsProcessed(state.iterations());
   state.counters["per_switch"] = per_switch(state);
   state.SetLabel("round trip = 2 switches");
@@ -126,7 +128,8 @@ void BM_CtxSwitch_BoostFcontext(benchmark::State& state) {
     co = bcd::jump_fcontext(co, nullptr).fctx;
   }
   benchmark::DoNotOptimize(pair.count);
-  if (pair.count != static_cast<std::uint64_t>(state.iterations())) state.SkipWithError("coroutine did not run once per iteration");
+  if (pair.count != static_cast<std::uint64_t>(state.iterations()))
+    state.SkipWithError("coroutine did not run once per iteration");
   state.SetItemsProcessed(state.iterations());
   state.counters["per_switch"] = per_switch(state);
   state.SetLabel("round trip = 2 switches");
@@ -149,7 +152,8 @@ void BM_CtxSwitch_BoostFiber(benchmark::State& state) {
     f = std::move(f).resume();
   }
   benchmark::DoNotOptimize(count);
-  if (count != static_cast<std::uint64_t>(state.iterations())) state.SkipWithError("fiber did not run once per iteration");
+  if (count != static_cast<std::uint64_t>(state.iterations()))
+    state.SkipWithError("fiber did not run once per iteration");
   state.SetItemsProcessed(state.iterations());
   state.counters["per_switch"] = per_switch(state);
   state.SetLabel("round trip = 2 switches");
@@ -196,7 +200,8 @@ bench_ctx_switch_nofp:
 // when the target's value differs from the current one (the common case is
 // "equal": nobody changes the rounding mode). ABI-complete like the real
 // switch; here to price a possible optimisation of context_x86_64.S.
-extern "C" void bench_ctx_switch_fpcmp(gmpkit::core::Context* from, const gmpkit::core::Context* to);
+extern "C" void bench_ctx_switch_fpcmp(gmpkit::core::Context* from,
+                                       const gmpkit::core::Context* to);
 asm(R"(
     .text
     .globl bench_ctx_switch_fpcmp
@@ -253,7 +258,8 @@ void BM_CtxSwitch_AsmNoFpCsr(benchmark::State& state) {
     bench_ctx_switch_nofp(&pair.main, &pair.co);
   }
   benchmark::DoNotOptimize(pair.count);
-  if (pair.count != static_cast<std::uint64_t>(state.iterations())) state.SkipWithError("coroutine did not run once per iteration");
+  if (pair.count != static_cast<std::uint64_t>(state.iterations()))
+    state.SkipWithError("coroutine did not run once per iteration");
   state.SetItemsProcessed(state.iterations());
   state.counters["per_switch"] = per_switch(state);
   state.SetLabel("reference only: no MXCSR/x87 CW save");
@@ -280,7 +286,8 @@ void BM_CtxSwitch_AsmFpCsrCompare(benchmark::State& state) {
     bench_ctx_switch_fpcmp(&pair.main, &pair.co);
   }
   benchmark::DoNotOptimize(pair.count);
-  if (pair.count != static_cast<std::uint64_t>(state.iterations())) state.SkipWithError("coroutine did not run once per iteration");
+  if (pair.count != static_cast<std::uint64_t>(state.iterations()))
+    state.SkipWithError("coroutine did not run once per iteration");
   state.SetItemsProcessed(state.iterations());
   state.counters["per_switch"] = per_switch(state);
   state.SetLabel("reference: load MXCSR/x87 CW only if different");

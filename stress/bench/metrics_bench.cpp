@@ -19,10 +19,12 @@
 
 namespace {
 
-gmpkit::HistogramSnapshot hist_diff(const gmpkit::HistogramSnapshot& a, const gmpkit::HistogramSnapshot& b) {
+gmpkit::HistogramSnapshot hist_diff(const gmpkit::HistogramSnapshot& a,
+                                    const gmpkit::HistogramSnapshot& b) {
   // b - a, bucket-wise (buckets are aligned: same upper bounds, b may be longer).
   gmpkit::HistogramSnapshot d = b;
-  for (std::size_t i = 0; i < a.counts.size() && i < d.counts.size(); i++) d.counts[i] -= a.counts[i];
+  for (std::size_t i = 0; i < a.counts.size() && i < d.counts.size(); i++)
+    d.counts[i] -= a.counts[i];
   d.count = b.count - a.count;
   d.sum_ns = b.sum_ns - a.sum_ns;
   return d;  // min/max stay those of b (whole run): the reported max is a bound
@@ -33,7 +35,13 @@ void BM_MetricsSnapshot(benchmark::State& state) {
     for (auto _ : state) benchmark::DoNotOptimize(gmpkit::metrics());
   });
 }
-BENCHMARK(BM_MetricsSnapshot)->ArgName("procs")->Arg(1)->Arg(2)->Arg(8)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_MetricsSnapshot)
+    ->ArgName("procs")
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(8)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 
 void BM_SchedtraceReport(benchmark::State& state) {
   const bool detail = state.range(0) != 0;
@@ -58,7 +66,12 @@ void BM_SchedtraceReport(benchmark::State& state) {
     state.counters["bytes"] = static_cast<double>(bytes);
   });
 }
-BENCHMARK(BM_SchedtraceReport)->ArgName("detail")->Arg(0)->Arg(1)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_SchedtraceReport)
+    ->ArgName("detail")
+    ->Arg(0)
+    ->Arg(1)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 
 void BM_SchedLatencyYield(benchmark::State& state) {
   const int procs = static_cast<int>(state.range(0));
@@ -85,6 +98,10 @@ void BM_SchedLatencyYield(benchmark::State& state) {
     state.counters["sched_max_ns"] = static_cast<double>(h.max_ns);
   });
 }
-BENCHMARK(BM_SchedLatencyYield)->ArgName("procs")->Apply(gmpkit_bench::procs_scaling)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_SchedLatencyYield)
+    ->ArgName("procs")
+    ->Apply(gmpkit_bench::procs_scaling)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 
 }  // namespace

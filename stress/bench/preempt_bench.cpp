@@ -42,7 +42,8 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
 }
 
 double percentile(std::vector<double> v, double q) {
@@ -71,10 +72,12 @@ void BM_PreemptLatency(benchmark::State& state) {
       gmpkit::go([&] {
         if (async) {
           while (!stop.load(std::memory_order_relaxed))
-            if (hog_running.load(std::memory_order_relaxed) == 0) hog_running.store(1, std::memory_order_relaxed);
+            if (hog_running.load(std::memory_order_relaxed) == 0)
+              hog_running.store(1, std::memory_order_relaxed);
         } else {
           while (!stop.load(std::memory_order_relaxed)) {
-            if (hog_running.load(std::memory_order_relaxed) == 0) hog_running.store(1, std::memory_order_relaxed);
+            if (hog_running.load(std::memory_order_relaxed) == 0)
+              hog_running.store(1, std::memory_order_relaxed);
             gmpkit::preempt_point();
           }
         }
@@ -87,8 +90,7 @@ void BM_PreemptLatency(benchmark::State& state) {
         while (!req_stop.load()) {
           if (hog_running.load() != 1) continue;
           auto until = now_ns() + 20000;  // let the hog run a little
-          while (now_ns() < until) {
-          }
+          while (now_ns() < until) {}
           hog_running.store(2);
           t_request.store(now_ns());
           gmpkit::core::preemptone(pp);
@@ -120,7 +122,12 @@ void BM_PreemptLatency(benchmark::State& state) {
   state.counters["max_ns"] = lat.empty() ? 0 : *std::max_element(lat.begin(), lat.end());
   state.SetLabel(async ? "async: call-free hog, SIGURG" : "cooperative: hog calls preempt_point()");
 }
-BENCHMARK(BM_PreemptLatency)->Arg(1)->Arg(0)->Iterations(3000)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_PreemptLatency)
+    ->Arg(1)
+    ->Arg(0)
+    ->Iterations(3000)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 
 void BM_HogTimerLateness(benchmark::State& state) {
   const int procs = static_cast<int>(state.range(0));

@@ -60,8 +60,8 @@ void BM_SpawnJoin(benchmark::State& state) {
       wg.wait();
     }
     const auto after = gmpkit::debug::stats();
-    state.counters["steals_per_G"] =
-        benchmark::Counter(static_cast<double>(after.steals - before.steals), benchmark::Counter::kAvgIterations);
+    state.counters["steals_per_G"] = benchmark::Counter(
+        static_cast<double>(after.steals - before.steals), benchmark::Counter::kAvgIterations);
     state.counters["threads"] = static_cast<double>(after.threads);
   });
   state.SetItemsProcessed(state.iterations());
@@ -91,7 +91,12 @@ void BM_GoExitLatency(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
   state.SetLabel("go + run + exit + wake, serial");
 }
-BENCHMARK(BM_GoExitLatency)->ArgName("procs")->Arg(1)->Arg(2)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_GoExitLatency)
+    ->ArgName("procs")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 
 // ---------------------------------------------------------------------------
 void BM_YieldRoundTrip(benchmark::State& state) {
@@ -101,9 +106,11 @@ void BM_YieldRoundTrip(benchmark::State& state) {
     gmpkit::WaitGroup partner_done;
     partner_done.add(1);
     gmpkit::go([&] {
-      while (!stop.load(std::memory_order_relaxed)) {  // relaxed: procs=1, and yield() is a full switch anyway
+      while (!stop.load(
+          std::memory_order_relaxed)) {  // relaxed: procs=1, and yield() is a full switch anyway
         gmpkit::yield();
-        partner_yields.fetch_add(1, std::memory_order_relaxed);  // relaxed: read after partner_done.wait()
+        partner_yields.fetch_add(
+            1, std::memory_order_relaxed);  // relaxed: read after partner_done.wait()
       }
       partner_done.done();
     });
@@ -114,7 +121,8 @@ void BM_YieldRoundTrip(benchmark::State& state) {
     stop.store(true, std::memory_order_relaxed);  // relaxed: procs=1
     partner_done.wait();
     // Each of main's yields must have let the partner run exactly once.
-    const auto d = static_cast<std::int64_t>(end - start) - static_cast<std::int64_t>(state.iterations());
+    const auto d =
+        static_cast<std::int64_t>(end - start) - static_cast<std::int64_t>(state.iterations());
     if (d < -1 || d > 1) state.SkipWithError("yields did not alternate between the two goroutines");
   });
   state.counters["per_yield"] = time_per(2.0 * static_cast<double>(state.iterations()));
@@ -191,15 +199,16 @@ void BM_FanOutWork(benchmark::State& state) {
       wg.add(kBatch);
       for (int i = 0; i < kBatch; i++)
         gmpkit::go([&wg, &sink, i] {
-          sink.fetch_add(spin_work(static_cast<std::uint64_t>(i)) & 1, std::memory_order_relaxed);  // relaxed: a sink
+          sink.fetch_add(spin_work(static_cast<std::uint64_t>(i)) & 1,
+                         std::memory_order_relaxed);  // relaxed: a sink
           wg.done();
         });
       wg.wait();
     }
     const auto after = gmpkit::debug::stats();
     benchmark::DoNotOptimize(sink.load(std::memory_order_relaxed));  // relaxed: a sink
-    state.counters["steals_per_G"] =
-        benchmark::Counter(static_cast<double>(after.steals - before.steals), benchmark::Counter::kAvgIterations);
+    state.counters["steals_per_G"] = benchmark::Counter(
+        static_cast<double>(after.steals - before.steals), benchmark::Counter::kAvgIterations);
     state.counters["threads"] = static_cast<double>(after.threads);
   });
   state.counters["work_ns"] = work;
@@ -207,7 +216,11 @@ void BM_FanOutWork(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
   state.SetLabel("time per goroutine (~1us work each)");
 }
-BENCHMARK(BM_FanOutWork)->ArgName("procs")->Apply(gmpkit_bench::procs_scaling)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_FanOutWork)
+    ->ArgName("procs")
+    ->Apply(gmpkit_bench::procs_scaling)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 
 // ---------------------------------------------------------------------------
 struct Tree {
@@ -238,6 +251,10 @@ void BM_SpawnTree(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
   state.SetLabel("time per goroutine");
 }
-BENCHMARK(BM_SpawnTree)->ArgName("procs")->Apply(gmpkit_bench::procs_scaling)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_SpawnTree)
+    ->ArgName("procs")
+    ->Apply(gmpkit_bench::procs_scaling)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 
 }  // namespace

@@ -57,7 +57,8 @@ void BM_LocalRunq_PutGet(benchmark::State& state) {
     g = q->local.get(&inherit);
     benchmark::DoNotOptimize(g);
   }
-  if (g == nullptr || q->local.size() != prefill || q->global.size() != 0) state.SkipWithError("queue lost a G");
+  if (g == nullptr || q->local.size() != prefill || q->global.size() != 0)
+    state.SkipWithError("queue lost a G");
   state.SetItemsProcessed(state.iterations());
   state.SetLabel("put+get pair");
 }
@@ -94,7 +95,8 @@ void BM_LocalRunq_StealHalf(benchmark::State& state) {
     for (std::size_t b = 0; b < kBatch; b++) {
       thieves[b]->local.reset();
       victims[b]->local.reset();
-      for (std::size_t i = 0; i < n; i++) victims[b]->local.put(gs[b * n + i].get(), false, victims[b]->global, victims[b]->lock);
+      for (std::size_t i = 0; i < n; i++)
+        victims[b]->local.put(gs[b * n + i].get(), false, victims[b]->global, victims[b]->lock);
     }
   };
   std::size_t stolen = 0;

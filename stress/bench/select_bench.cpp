@@ -31,7 +31,8 @@ void SelectSyncContended(benchmark::State& state) {
           }
           senders->done();
         });
-        while (next()) gmpkit::select(gmpkit::recv_case(myc1), gmpkit::recv_case(myc2), gmpkit::recv_case(myc3));
+        while (next())
+          gmpkit::select(gmpkit::recv_case(myc1), gmpkit::recv_case(myc2), gmpkit::recv_case(myc3));
       });
       done.close();
       senders->wait();
@@ -47,7 +48,8 @@ void SelectUncontended(benchmark::State& state) {
         Chan<int> myc1(1), myc2(1);
         myc1.send(0);
         while (next())
-          gmpkit::select(gmpkit::recv_case(myc1, [&] { myc2.send(0); }), gmpkit::recv_case(myc2, [&] { myc1.send(0); }));
+          gmpkit::select(gmpkit::recv_case(myc1, [&] { myc2.send(0); }),
+                         gmpkit::recv_case(myc2, [&] { myc1.send(0); }));
       });
     }
   });

@@ -49,17 +49,20 @@ void hog_loop(int kind, std::atomic<long>* sink) {
   sink->fetch_add(x);
 }
 
-void set_quantiles(benchmark::State& state, const gmpkit::HistogramSnapshot& h, const char* prefix) {
+void set_quantiles(benchmark::State& state, const gmpkit::HistogramSnapshot& h,
+                   const char* prefix) {
   std::string p(prefix);
   state.counters[p + "_p50_ns"] = h.quantile(0.50);
   state.counters[p + "_p99_ns"] = h.quantile(0.99);
   state.counters[p + "_max_ns"] = static_cast<double>(h.max_ns);
 }
 
-gmpkit::HistogramSnapshot diff(const gmpkit::HistogramSnapshot& a, const gmpkit::HistogramSnapshot& b) {
+gmpkit::HistogramSnapshot diff(const gmpkit::HistogramSnapshot& a,
+                               const gmpkit::HistogramSnapshot& b) {
   // b - a, bucket-wise (buckets are aligned: same upper bounds, b may be longer).
   gmpkit::HistogramSnapshot d = b;
-  for (std::size_t i = 0; i < a.counts.size() && i < d.counts.size(); i++) d.counts[i] -= a.counts[i];
+  for (std::size_t i = 0; i < a.counts.size() && i < d.counts.size(); i++)
+    d.counts[i] -= a.counts[i];
   d.count = b.count - a.count;
   d.sum_ns = b.sum_ns - a.sum_ns;
   return d;  // min/max stay those of b (whole run): reported max is a bound

@@ -24,8 +24,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <limits>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <random>
 #include <vector>
@@ -61,13 +61,22 @@ void BM_SleepFor(benchmark::State& state) {
   in_runtime(state, 1, [&] {
     const auto t0 = std::chrono::steady_clock::now();
     for (auto _ : state) gmpkit::sleep_for(d);
-    elapsed_ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+    elapsed_ns =
+        std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
   });
-  const double iters = static_cast<double>(std::max<benchmark::IterationCount>(state.iterations(), 1));
-  state.counters["overshoot_ns"] = elapsed_ns / iters - static_cast<double>(std::chrono::nanoseconds(d).count());
+  const double iters =
+      static_cast<double>(std::max<benchmark::IterationCount>(state.iterations(), 1));
+  state.counters["overshoot_ns"] =
+      elapsed_ns / iters - static_cast<double>(std::chrono::nanoseconds(d).count());
   state.SetLabel("wake-up latency = overshoot_ns");
 }
-BENCHMARK(BM_SleepFor)->ArgName("us")->Arg(10)->Arg(100)->Arg(1000)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_SleepFor)
+    ->ArgName("us")
+    ->Arg(10)
+    ->Arg(100)
+    ->Arg(1000)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 
 void BM_SleepersConcurrent(benchmark::State& state) {
   const int procs = static_cast<int>(state.range(0));
@@ -131,6 +140,12 @@ void BM_TimerHeap_AddDel(benchmark::State& state) {
   });
   state.SetLabel("addtimer + deltimer pair");
 }
-BENCHMARK(BM_TimerHeap_AddDel)->ArgName("resident")->Arg(0)->Arg(64)->Arg(4096)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_TimerHeap_AddDel)
+    ->ArgName("resident")
+    ->Arg(0)
+    ->Arg(64)
+    ->Arg(4096)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 
 }  // namespace

@@ -44,7 +44,8 @@ void yield_ping_pong(benchmark::State& state) {
   gmpkit::WaitGroup done;
   done.add(1);
   gmpkit::go([&] {
-    while (!stop.load(std::memory_order_relaxed)) gmpkit::yield();  // relaxed: procs 1, yield is a full switch
+    while (!stop.load(std::memory_order_relaxed))
+      gmpkit::yield();  // relaxed: procs 1, yield is a full switch
     done.done();
   });
   gmpkit::yield();
@@ -91,8 +92,9 @@ void traced(benchmark::State& state, bool on) {
     state.counters["events"] = static_cast<double>(s.events);
     state.counters["lost"] = static_cast<double>(s.lost_events);
   }
-  state.SetLabel(on ? "tracing on (to memory)" : gmpkit::trace::compiled_in() ? "hooks compiled in, tracing off"
-                                                                              : "no trace code (GMPKIT_TRACE=OFF)");
+  state.SetLabel(on                             ? "tracing on (to memory)"
+                 : gmpkit::trace::compiled_in() ? "hooks compiled in, tracing off"
+                                                : "no trace code (GMPKIT_TRACE=OFF)");
 }
 
 void BM_SpawnJoin_TraceOff(benchmark::State& s) {

@@ -62,7 +62,8 @@ class Chan {
   // The nil channel.
   Chan() noexcept = default;
   // make(chan T, capacity).
-  explicit Chan(std::size_t capacity) : c_(detail::makechan(&detail::ElemOpsFor<T>::ops, capacity)) {}
+  explicit Chan(std::size_t capacity)
+      : c_(detail::makechan(&detail::ElemOpsFor<T>::ops, capacity)) {}
 
   Chan(const Chan& o) noexcept : c_(o.c_) {
     if (c_) detail::chanretain(c_);

@@ -33,7 +33,7 @@ class Cond {
       : l_(&l),
         lock_([](void* p) { static_cast<L*>(p)->lock(); }),
         unlock_([](void* p) { static_cast<L*>(p)->unlock(); }) {
-    if constexpr (requires(L& x) { x.try_lock(); })
+    if constexpr (requires(L & x) { x.try_lock(); })
       try_lock_ = [](void* p) -> bool { return static_cast<L*>(p)->try_lock(); };
     init();
   }

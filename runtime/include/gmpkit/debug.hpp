@@ -11,25 +11,25 @@ namespace gmpkit::debug {
 
 struct GoroutineInfo {
   std::int64_t id;
-  std::string status;       // Go's names: "runnable", "running", "waiting", ...
+  std::string status;  // Go's names: "runnable", "running", "waiting", ...
   std::string wait_reason;  // "" unless waiting
-  std::int64_t wait_ns;     // how long it has been waiting (0 if not)
+  std::int64_t wait_ns;  // how long it has been waiting (0 if not)
 };
 
 struct SchedStats {
   std::int64_t goroutines_created = 0;  // since run() started
-  std::int64_t threads = 0;             // Ms created (m0 included)
-  std::int64_t steals = 0;              // successful runqsteal calls
-  std::int64_t runqputslow = 0;         // local-runq overflows moved to the global runq
-  std::int64_t stacks_guarded = 0;      // stacks with a guard page (allocated so far)
-  std::int64_t stacks_canary = 0;       // stacks past the guard budget
-  std::int64_t preempt_requests = 0;    // cooperative preemption requests by sysmon
-  std::int64_t preemptions = 0;         // goroutines preempted (cooperatively or by signal)
-  std::int64_t async_preemptions = 0;   // of those, preempted by signal (asynchronously)
-  std::int64_t preempt_signals = 0;     // preemption signals (SIGURG) sent
+  std::int64_t threads = 0;  // Ms created (m0 included)
+  std::int64_t steals = 0;  // successful runqsteal calls
+  std::int64_t runqputslow = 0;  // local-runq overflows moved to the global runq
+  std::int64_t stacks_guarded = 0;  // stacks with a guard page (allocated so far)
+  std::int64_t stacks_canary = 0;  // stacks past the guard budget
+  std::int64_t preempt_requests = 0;  // cooperative preemption requests by sysmon
+  std::int64_t preemptions = 0;  // goroutines preempted (cooperatively or by signal)
+  std::int64_t async_preemptions = 0;  // of those, preempted by signal (asynchronously)
+  std::int64_t preempt_signals = 0;  // preemption signals (SIGURG) sent
   std::int64_t wakeup_preempt_requests = 0;  // requests by wake-up preemption (Config::min_slice)
-  std::int64_t sysmon_parks = 0;             // times sysmon slept because every P was idle
-  std::int64_t sysmon_kicks = 0;             // times a new timer woke sysmon early (wake-up preemption)
+  std::int64_t sysmon_parks = 0;  // times sysmon slept because every P was idle
+  std::int64_t sysmon_kicks = 0;  // times a new timer woke sysmon early (wake-up preemption)
 };
 
 // Every live goroutine. Must be called on a goroutine; the view is a
@@ -62,7 +62,7 @@ struct InvariantReport {
   std::string str() const;  // the violations, then the state
 };
 enum class InvariantMode {
-  abort,   // print the report to stderr and abort on a violation
+  abort,  // print the report to stderr and abort on a violation
   report,  // return the report (for tests and tools)
 };
 // Stops the world (unless the caller already holds it stopped), checks

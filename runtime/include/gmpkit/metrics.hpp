@@ -17,42 +17,45 @@ namespace gmpkit {
 
 struct HistogramSnapshot {
   std::vector<std::int64_t> upper_ns;  // inclusive upper bound of each bucket, ascending
-  std::vector<std::uint64_t> counts;   // samples per bucket (same length)
-  std::uint64_t count = 0;             // samples in total
+  std::vector<std::uint64_t> counts;  // samples per bucket (same length)
+  std::uint64_t count = 0;  // samples in total
   std::int64_t sum_ns = 0;
   std::int64_t min_ns = 0;  // exact; 0 when empty
   std::int64_t max_ns = 0;  // exact; 0 when empty
   // q in [0, 1]: the upper bound of the bucket holding the ceil(q*count)-th
   // smallest sample, clamped to [min_ns, max_ns]; 0 when empty.
   double quantile(double q) const;
-  double mean() const { return count ? static_cast<double>(sum_ns) / static_cast<double>(count) : 0.0; }
+  double mean() const {
+    return count ? static_cast<double>(sum_ns) / static_cast<double>(count) : 0.0;
+  }
 };
 
 struct Metrics {
   std::int32_t gomaxprocs = 0;
   std::int64_t goroutines_spawned = 0;  // go() calls (plus the main goroutine)
   std::int64_t goroutines_exited = 0;
-  std::int64_t threads = 0;             // threads created: Ms (m0 and sysmon included)
-  std::int64_t steals = 0;              // successful runqsteal calls
-  std::int64_t runqputslow = 0;         // local-runq overflows (half moved to the global runq)
-  std::int64_t preempt_requests = 0;    // preemption requests by sysmon
-  std::int64_t preemptions = 0;         // goroutines that yielded to a request
-  std::int64_t syscalls = 0;            // gmpkit::syscall / syscall_block calls
-  std::int64_t syscalls_slow = 0;       // exitsyscall had to wait for a P
-  std::int64_t handoffs = 0;            // Ps retaken from syscalls by sysmon
-  std::int64_t stws = 0;                // completed stop-the-world pauses
-  HistogramSnapshot stw_stopping;       // stop decision -> every P stopped
-  HistogramSnapshot stw_total;          // stop decision -> world restarted (the pause)
+  std::int64_t threads = 0;  // threads created: Ms (m0 and sysmon included)
+  std::int64_t steals = 0;  // successful runqsteal calls
+  std::int64_t runqputslow = 0;  // local-runq overflows (half moved to the global runq)
+  std::int64_t preempt_requests = 0;  // preemption requests by sysmon
+  std::int64_t preemptions = 0;  // goroutines that yielded to a request
+  std::int64_t syscalls = 0;  // gmpkit::syscall / syscall_block calls
+  std::int64_t syscalls_slow = 0;  // exitsyscall had to wait for a P
+  std::int64_t handoffs = 0;  // Ps retaken from syscalls by sysmon
+  std::int64_t stws = 0;  // completed stop-the-world pauses
+  HistogramSnapshot stw_stopping;  // stop decision -> every P stopped
+  HistogramSnapshot stw_total;  // stop decision -> world restarted (the pause)
   // Scheduler activity (issue 5; summed from per-P counters where the hot
   // path is per P, so reading is O(Ps) and recording never contends).
-  std::int64_t schedticks = 0;          // new time slices started (sum of every P's schedtick)
-  std::int64_t globrunq_takes = 0;      // Gs taken from the global runq (globrunqget)
-  std::int64_t globrunq_batches = 0;    // globrunqget calls that took at least one G
-  std::int64_t preemptions_sync = 0;    // cooperative preemptions (preemptions - preemptions_async)
-  std::int64_t preemptions_async = 0;   // preemptions by signal (async preemption)
-  std::int64_t preempt_signals = 0;     // preemption signals (SIGURG) sent
+  std::int64_t schedticks = 0;  // new time slices started (sum of every P's schedtick)
+  std::int64_t globrunq_takes = 0;  // Gs taken from the global runq (globrunqget)
+  std::int64_t globrunq_batches = 0;  // globrunqget calls that took at least one G
+  std::int64_t preemptions_sync = 0;  // cooperative preemptions (preemptions - preemptions_async)
+  std::int64_t preemptions_async = 0;  // preemptions by signal (async preemption)
+  std::int64_t preempt_signals = 0;  // preemption signals (SIGURG) sent
   std::int64_t spinning_transitions = 0;  // times an M started spinning (looking for work to steal)
-  HistogramSnapshot sched_latency;      // runnable -> running, every 8th run of each G (Go's /sched/latencies)
+  HistogramSnapshot
+      sched_latency;  // runnable -> running, every 8th run of each G (Go's /sched/latencies)
 };
 
 // Safe from any thread, inside or outside a goroutine.

@@ -44,7 +44,8 @@ void run(F&& main) {
 // Throws usage_error outside a running goroutine.
 template <class F>
 void go(F&& fn) {
-  detail::with_entry(std::forward<F>(fn), [](const detail::EntryOps& ops, void* p) { detail::newproc(ops, p); });
+  detail::with_entry(std::forward<F>(fn),
+                     [](const detail::EntryOps& ops, void* p) { detail::newproc(ops, p); });
 }
 
 // runtime.Gosched: put the current goroutine on the global run queue and

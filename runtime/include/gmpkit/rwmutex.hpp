@@ -46,11 +46,11 @@ class RWMutex {
  private:
   void rUnlockSlow(std::int32_t r);
 
-  Mutex w_;                       // held if there are pending writers
-  std::uint32_t writerSem_ = 0;   // writers wait here for departing readers
-  std::uint32_t readerSem_ = 0;   // readers wait here for the writer
+  Mutex w_;  // held if there are pending writers
+  std::uint32_t writerSem_ = 0;  // writers wait here for departing readers
+  std::uint32_t readerSem_ = 0;  // readers wait here for the writer
   alignas(4) std::int32_t readerCount_ = 0;  // pending readers (negative: a writer is pending)
-  alignas(4) std::int32_t readerWait_ = 0;   // departing readers the writer still waits for
+  alignas(4) std::int32_t readerWait_ = 0;  // departing readers the writer still waits for
 };
 
 }  // namespace gmpkit

@@ -91,7 +91,8 @@ void run_case(RecvCase<T, F>& rc, bool recvOK) {
     }
     rc.f(std::move(v));
   } else {
-    static_assert(std::is_invocable_v<F&>, "recv_case callback must take std::optional<T> or nothing");
+    static_assert(std::is_invocable_v<F&>,
+                  "recv_case callback must take std::optional<T> or nothing");
     if (recvOK) rc.slot.ptr()->~T();
     rc.f();
   }
@@ -119,7 +120,8 @@ detail::RecvCase<T, detail::NoCallback> recv_case(const Chan<T>& ch) {
 }
 
 template <class T, class F>
-detail::SendCase<T, std::decay_t<F>> send_case(const Chan<T>& ch, std::type_identity_t<T> v, F&& f) {
+detail::SendCase<T, std::decay_t<F>> send_case(const Chan<T>& ch, std::type_identity_t<T> v,
+                                               F&& f) {
   return {detail::ChanAccess::get(ch), std::move(v), std::forward<F>(f)};
 }
 template <class T>

@@ -38,7 +38,7 @@ bool compiled_in() noexcept;
 // What the last stop() wrote.
 struct Summary {
   std::string path;
-  std::int64_t events = 0;       // events written to the file
+  std::int64_t events = 0;  // events written to the file
   std::int64_t lost_events = 0;  // dropped because the memory budget was used up
   std::int64_t bytes_buffered = 0;  // peak memory held by event buffers
 };

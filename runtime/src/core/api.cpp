@@ -4,9 +4,9 @@
 #include <cstdio>
 
 #include "core/sched.hpp"
-#include "observe/invariants.hpp"
 #include "gmpkit/debug.hpp"
 #include "gmpkit/runtime.hpp"
+#include "observe/invariants.hpp"
 #include "platform/clock.hpp"
 
 namespace gmpkit {
@@ -16,7 +16,8 @@ using namespace core;
 namespace {
 G* require_g(const char* what) {
   G* gp = getg();
-  if (gp == nullptr) throw usage_error(std::string("gmpkit: ") + what + " called outside a goroutine");
+  if (gp == nullptr)
+    throw usage_error(std::string("gmpkit: ") + what + " called outside a goroutine");
   return gp;
 }
 }  // namespace
@@ -44,7 +45,8 @@ std::int64_t num_goroutine() {
   std::int64_t n = -observe::system_goroutines();
   for (std::int32_t i = 0; i < sched->allp.allocated(); i++) {
     P* pp = sched->allp.slot(i);
-    n += pp->ngcreated.load(rt::relaxed) - pp->ngexited.load(rt::relaxed);  // relaxed: a racy sum, as Go's gcount
+    n += pp->ngcreated.load(rt::relaxed) -
+         pp->ngexited.load(rt::relaxed);  // relaxed: a racy sum, as Go's gcount
   }
   return n < 1 ? 1 : n;
 }
@@ -79,7 +81,8 @@ SchedStats stats() {
   SchedStats s;
   if (sched == nullptr) return s;
   for (std::int32_t i = 0; i < sched->allp.allocated(); i++)  // dead Ps too: their counts stay
-    s.goroutines_created += sched->allp.slot(i)->ngcreated.load(rt::relaxed);  // relaxed: statistics
+    s.goroutines_created +=
+        sched->allp.slot(i)->ngcreated.load(rt::relaxed);  // relaxed: statistics
   s.threads = sched->nthreads.load(rt::relaxed);  // relaxed: statistics (same below)
   s.steals = sched->nsteals.load(rt::relaxed);
   s.runqputslow = sched->nputslow.load(rt::relaxed);

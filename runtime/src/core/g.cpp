@@ -23,13 +23,15 @@ namespace gmpkit::core {
 
 [[noreturn]] void throw_g(const char* msg, const G* gp) {
   char buf[4096];
-  int n = std::snprintf(buf, sizeof buf, "gmpkit: fatal error: %s\ngoroutine %" PRId64 " status=%s, last transitions (oldest first):\n",
+  int n = std::snprintf(buf, sizeof buf,
+                        "gmpkit: fatal error: %s\ngoroutine %" PRId64
+                        " status=%s, last transitions (oldest first):\n",
                         msg, gp->goid, gstatus_name(gp->status()));
   std::uint32_t count = gp->history_n < G::kHistory ? gp->history_n : G::kHistory;
   for (std::uint32_t i = 0; i < count && n < static_cast<int>(sizeof buf) - 128; i++) {
     const GTransition& t = gp->history[(gp->history_n - count + i) % G::kHistory];
-    n += std::snprintf(buf + n, sizeof buf - n, "  %s -> %s on M%d at %" PRId64 "ns\n", gstatus_name(t.from),
-                       gstatus_name(t.to), t.m, t.when);
+    n += std::snprintf(buf + n, sizeof buf - n, "  %s -> %s on M%d at %" PRId64 "ns\n",
+                       gstatus_name(t.from), gstatus_name(t.to), t.m, t.when);
   }
   rt::write_stderr(buf, static_cast<std::size_t>(n));
   observe::dump_on_fatal();
@@ -51,7 +53,8 @@ inline void track_sched_latency(G* gp, GStatus from, GStatus to) {
     gp->runnableStamp = rt::nanotime();
   } else if (to == GStatus::running) {
     gp->tracking = false;
-    if (from == GStatus::runnable && gp->runnableStamp != 0 && sched != nullptr) sched->sched_latency.record(rt::nanotime() - gp->runnableStamp);
+    if (from == GStatus::runnable && gp->runnableStamp != 0 && sched != nullptr)
+      sched->sched_latency.record(rt::nanotime() - gp->runnableStamp);
     gp->runnableStamp = 0;
   }
 }
@@ -61,7 +64,8 @@ void casgstatus(G* gp, GStatus from, GStatus to) {
 #if GMPKIT_CHECKED
   if (!gstatus_transition_legal(from, to)) {
     char msg[128];
-    std::snprintf(msg, sizeof msg, "casgstatus: illegal transition %s -> %s", gstatus_name(from), gstatus_name(to));
+    std::snprintf(msg, sizeof msg, "casgstatus: illegal transition %s -> %s", gstatus_name(from),
+                  gstatus_name(to));
     throw_g(msg, gp);
   }
 #endif
@@ -71,10 +75,11 @@ void casgstatus(G* gp, GStatus from, GStatus to) {
   // acq_rel: release publishes what the G's owner did before (e.g. a
   // parked G's wait state) to whoever observes the new status; acquire
   // orders our later accesses after the previous owner's.
-  if (!gp->atomicstatus.cas(static_cast<std::uint32_t>(from), static_cast<std::uint32_t>(to), rt::acq_rel)) {
+  if (!gp->atomicstatus.cas(static_cast<std::uint32_t>(from), static_cast<std::uint32_t>(to),
+                            rt::acq_rel)) {
     char msg[128];
-    std::snprintf(msg, sizeof msg, "casgstatus: %s -> %s, but the G is %s", gstatus_name(from), gstatus_name(to),
-                  gstatus_name(gp->status()));
+    std::snprintf(msg, sizeof msg, "casgstatus: %s -> %s, but the G is %s", gstatus_name(from),
+                  gstatus_name(to), gstatus_name(gp->status()));
     throw_g(msg, gp);
   }
 #if GMPKIT_CHECKED

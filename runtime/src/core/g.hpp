@@ -24,8 +24,8 @@ struct P;
 // One recorded status change (the G's "last 16 transitions").
 struct GTransition {
   GStatus from, to;
-  std::int32_t m;    // M id that made it (-1: none)
-  std::int64_t when; // nanotime
+  std::int32_t m;  // M id that made it (-1: none)
+  std::int64_t when;  // nanotime
 };
 
 // A goroutine waiting on a runtime semaphore (Go's sudog, as sema.go uses it).
@@ -40,14 +40,14 @@ struct G {
   Stack stack;
   std::int64_t goid = 0;
   rt::Atomic<std::uint32_t> atomicstatus{static_cast<std::uint32_t>(GStatus::idle)};
-  M* m = nullptr;          // current M while running or in a syscall
+  M* m = nullptr;  // current M while running or in a syscall
   G* schedlink = nullptr;  // the one queue/list this G is on
-  G* alllink = nullptr;    // allgs (never unlinked)
+  G* alllink = nullptr;  // allgs (never unlinked)
 
   // The goroutine body, moved into the top of the stack by newproc.
   const detail::EntryOps* entry_ops = nullptr;
   void* entry_obj = nullptr;
-  bool started = false;    // has entered its body (so has frames to unwind)
+  bool started = false;  // has entered its body (so has frames to unwind)
 
   // Written by the G's own M; read racily by debug::goroutines() and dumps
   // (relaxed everywhere: a diagnostic snapshot).
@@ -55,7 +55,7 @@ struct G {
   rt::Atomic<std::int64_t> waitsince{0};
   bool unwinding = false;  // shutdown: resume only to throw forced_unwind
 
-  M* lockedm = nullptr;    // LockOSThread: the M this G is wired to
+  M* lockedm = nullptr;  // LockOSThread: the M this G is wired to
 
   // Scheduling-latency sampling (Go's g.tracking / trackingSeq /
   // runnableStamp; core/g.cpp casgstatus): every 8th time the G leaves
@@ -102,7 +102,10 @@ struct GQueue {
   bool empty() const noexcept { return head == nullptr; }
   void push_back(G* gp) noexcept {
     gp->schedlink = nullptr;
-    if (tail) tail->schedlink = gp; else head = gp;
+    if (tail)
+      tail->schedlink = gp;
+    else
+      head = gp;
     tail = gp;
   }
   void push_front(G* gp) noexcept {
@@ -112,7 +115,10 @@ struct GQueue {
   }
   void push_back_all(GQueue q) noexcept {
     if (q.empty()) return;
-    if (tail) tail->schedlink = q.head; else head = q.head;
+    if (tail)
+      tail->schedlink = q.head;
+    else
+      head = q.head;
     tail = q.tail;
   }
   G* pop() noexcept {
@@ -130,10 +136,16 @@ struct GQueue {
 struct GList {
   G* head = nullptr;
   bool empty() const noexcept { return head == nullptr; }
-  void push(G* gp) noexcept { gp->schedlink = head; head = gp; }
+  void push(G* gp) noexcept {
+    gp->schedlink = head;
+    head = gp;
+  }
   G* pop() noexcept {
     G* gp = head;
-    if (gp) { head = gp->schedlink; gp->schedlink = nullptr; }
+    if (gp) {
+      head = gp->schedlink;
+      gp->schedlink = nullptr;
+    }
     return gp;
   }
 };

@@ -4,13 +4,20 @@ namespace gmpkit::core {
 
 const char* gstatus_name(GStatus s) noexcept {
   switch (s) {
-    case GStatus::idle: return "idle";
-    case GStatus::runnable: return "runnable";
-    case GStatus::running: return "running";
-    case GStatus::syscall: return "syscall";
-    case GStatus::waiting: return "waiting";
-    case GStatus::dead: return "dead";
-    case GStatus::preempted: return "preempted";
+    case GStatus::idle:
+      return "idle";
+    case GStatus::runnable:
+      return "runnable";
+    case GStatus::running:
+      return "running";
+    case GStatus::syscall:
+      return "syscall";
+    case GStatus::waiting:
+      return "waiting";
+    case GStatus::dead:
+      return "dead";
+    case GStatus::preempted:
+      return "preempted";
   }
   return "???";
 }
@@ -21,21 +28,21 @@ constexpr unsigned bit(GStatus s) { return 1u << static_cast<unsigned>(s); }
 // kLegal[from] is the set of states `from` may move to. One row per line of
 // the table in ARCHITECTURE.md §3; the right-hand comment says who does it.
 constexpr unsigned kLegal[10] = {
-    /* idle      */ bit(GStatus::dead),                              // malg
-    /* runnable  */ bit(GStatus::running),                           // execute
-    /* running   */ bit(GStatus::runnable)                           // gosched / preempt
-        | bit(GStatus::waiting)                                      // gopark
-        | bit(GStatus::syscall)                                      // entersyscall
-        | bit(GStatus::preempted)                                    // suspendG (preemptPark)
-        | bit(GStatus::dead),                                        // goexit0
-    /* syscall   */ bit(GStatus::running)                            // exitsyscall fast path
-        | bit(GStatus::runnable),                                    // exitsyscall0 (slow path)
-    /* waiting   */ bit(GStatus::runnable),                          // goready / injectglist / timer
+    /* idle      */ bit(GStatus::dead),  // malg
+    /* runnable  */ bit(GStatus::running),  // execute
+    /* running   */ bit(GStatus::runnable)  // gosched / preempt
+        | bit(GStatus::waiting)  // gopark
+        | bit(GStatus::syscall)  // entersyscall
+        | bit(GStatus::preempted)  // suspendG (preemptPark)
+        | bit(GStatus::dead),  // goexit0
+    /* syscall   */ bit(GStatus::running)  // exitsyscall fast path
+        | bit(GStatus::runnable),  // exitsyscall0 (slow path)
+    /* waiting   */ bit(GStatus::runnable),  // goready / injectglist / timer
     /* 5 unused  */ 0,
-    /* dead      */ bit(GStatus::runnable),                          // newproc
+    /* dead      */ bit(GStatus::runnable),  // newproc
     /* 7 unused  */ 0,
     /* 8 unused  */ 0,
-    /* preempted */ bit(GStatus::runnable),                          // resumeG
+    /* preempted */ bit(GStatus::runnable),  // resumeG
 };
 }  // namespace
 
@@ -80,7 +87,8 @@ const char* wait_reason_string(WaitReason r) noexcept {
       "stopping the world",
       "GOMAXPROCS",
   };
-  static_assert(sizeof(kStrings) / sizeof(kStrings[0]) == static_cast<unsigned>(WaitReason::count_));
+  static_assert(sizeof(kStrings) / sizeof(kStrings[0]) ==
+                static_cast<unsigned>(WaitReason::count_));
   auto i = static_cast<unsigned>(r);
   return i < static_cast<unsigned>(WaitReason::count_) ? kStrings[i] : "?";
 }

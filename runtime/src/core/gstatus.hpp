@@ -17,12 +17,12 @@
 namespace gmpkit::core {
 
 enum class GStatus : std::uint32_t {
-  idle = 0,       // _Gidle: just allocated, not yet initialised
-  runnable = 1,   // _Grunnable: on a run queue, not executing
-  running = 2,    // _Grunning: executing user code, owns an M and a P
-  syscall = 3,    // _Gsyscall: in a blocking call, owns an M but no P
-  waiting = 4,    // _Gwaiting: parked (gopark), on some wait structure
-  dead = 6,       // _Gdead: unused, on a free list (or exiting)
+  idle = 0,  // _Gidle: just allocated, not yet initialised
+  runnable = 1,  // _Grunnable: on a run queue, not executing
+  running = 2,  // _Grunning: executing user code, owns an M and a P
+  syscall = 3,  // _Gsyscall: in a blocking call, owns an M but no P
+  waiting = 4,  // _Gwaiting: parked (gopark), on some wait structure
+  dead = 6,  // _Gdead: unused, on a free list (or exiting)
   preempted = 9,  // _Gpreempted: suspended by a debug/STW stop; not on a runq
 };
 

@@ -59,7 +59,8 @@ bool stoplockedm(M* mp) GMPKIT_NO_TSA {
   }
   if (dead) report_deadlock();
   if (park && !park_locked(mp)) {
-    if (!sched->exiting.load(rt::acquire)) fatal("stoplockedm: woken without a P");  // acquire: pairs with begin_shutdown
+    if (!sched->exiting.load(rt::acquire))
+      fatal("stoplockedm: woken without a P");  // acquire: pairs with begin_shutdown
     return false;
   }
   if (lg->status() != GStatus::runnable) throw_g("stoplockedm: locked goroutine not runnable", lg);
@@ -105,7 +106,8 @@ void mexit(M* mp) GMPKIT_NO_TSA {
 
 void wake_locked_ms_for_shutdown() GMPKIT_NO_TSA {
   // sched.lock held by the caller (begin_shutdown).
-  for (M* mp = sched->allm.load(rt::acquire); mp; mp = mp->alllink) {  // acquire: pairs with allocm's publish
+  for (M* mp = sched->allm.load(rt::acquire); mp;
+       mp = mp->alllink) {  // acquire: pairs with allocm's publish
     if (mp->lockedwait) {
       mp->lockedwait = false;
       mp->nextp = nullptr;
@@ -124,7 +126,8 @@ namespace {
 G* require_g(const char* what) {
   M* mp = getm();
   G* gp = mp ? mp->curg : nullptr;
-  if (gp == nullptr) throw usage_error(std::string("gmpkit: ") + what + " called outside a goroutine");
+  if (gp == nullptr)
+    throw usage_error(std::string("gmpkit: ") + what + " called outside a goroutine");
   return gp;
 }
 }  // namespace

@@ -42,7 +42,8 @@ void mstart(M* mp) {
   rt::signal_stack_disable(mp->sigstack);
   mp->sigstack = nullptr;
   setm(nullptr);
-  mp->exited.store(true, rt::release);  // release: everything this M did is visible to run()'s joiner
+  mp->exited.store(true,
+                   rt::release);  // release: everything this M did is visible to run()'s joiner
 }
 
 M* allocm(P* pp, bool spinning) {
@@ -51,12 +52,14 @@ M* allocm(P* pp, bool spinning) {
   mp->spinning = spinning;
   mp->rand.state = rt::random_seed();
   mp->g0.goid = 0;
-  mp->g0.atomicstatus.store(static_cast<std::uint32_t>(GStatus::running), rt::relaxed);  // relaxed: not shared yet
+  mp->g0.atomicstatus.store(static_cast<std::uint32_t>(GStatus::running),
+                            rt::relaxed);  // relaxed: not shared yet
   // Publish on allm (lock-free push; readers walk it with acquire loads).
   M* head = sched->allm.load(rt::relaxed);  // relaxed: the CAS below validates it
   do {
     mp->alllink = head;
-  } while (!sched->allm.cas(head, mp, rt::release) && ((head = sched->allm.load(rt::relaxed)), true));  // release: publish mp's fields
+  } while (!sched->allm.cas(head, mp, rt::release) &&
+           ((head = sched->allm.load(rt::relaxed)), true));  // release: publish mp's fields
   return mp;
 }
 
@@ -79,7 +82,8 @@ void newm(P* pp, bool spinning) {
     mp->id = id;
     sched->nthreads.fetch_add(1, rt::relaxed);  // relaxed: statistics
     if (rt::thread_create(&mp->thread, mstart_thunk, mp, kG0StackSize)) {
-      mp->thread_state.store(M::kThreadRunning, rt::release);  // release: publishes mp->thread to the joiner
+      mp->thread_state.store(M::kThreadRunning,
+                             rt::release);  // release: publishes mp->thread to the joiner
       return;
     }
     // The OS refused: treat like the limit (Go: "failed to create new OS thread").
@@ -118,7 +122,8 @@ void startm(P* pp, bool spinning) GMPKIT_NO_TSA {
     if (pp == nullptr) {
       sched->lock.unlock();
       if (spinning) {
-        if (sched->nmspinning.fetch_sub(1, rt::seq_cst) - 1 < 0) fatal("startm: negative nmspinning");  // seq_cst: as above
+        if (sched->nmspinning.fetch_sub(1, rt::seq_cst) - 1 < 0)
+          fatal("startm: negative nmspinning");  // seq_cst: as above
       }
       return;
     }
@@ -156,7 +161,8 @@ bool stopm(M* mp) GMPKIT_NO_TSA {
   mp->park.clear();
   mp->blocked = false;
   if (mp->nextp == nullptr) {
-    if (!sched->exiting.load(rt::acquire)) fatal("stopm: woken without a P");  // acquire: pairs with begin_shutdown
+    if (!sched->exiting.load(rt::acquire))
+      fatal("stopm: woken without a P");  // acquire: pairs with begin_shutdown
     return false;
   }
   acquirep(mp, mp->nextp);
@@ -167,15 +173,18 @@ bool stopm(M* mp) GMPKIT_NO_TSA {
 // wakep: try to add one more spinning M if there is an idle P and nobody
 // is spinning already (being conservative about spinning Ms).
 void wakep() {
-  if (sched->npidle.load(rt::seq_cst) == 0) return;  // seq_cst: the producer side of the spinning dance
-  if (sched->nmspinning.load(rt::seq_cst) != 0 || !sched->nmspinning.cas(0, 1, rt::seq_cst)) return;  // seq_cst: as above
+  if (sched->npidle.load(rt::seq_cst) == 0)
+    return;  // seq_cst: the producer side of the spinning dance
+  if (sched->nmspinning.load(rt::seq_cst) != 0 || !sched->nmspinning.cas(0, 1, rt::seq_cst))
+    return;  // seq_cst: as above
   startm(nullptr, true);
 }
 
 void resetspinning(M* mp) {
   if (!mp->spinning) fatal("resetspinning: not a spinning m");
   mp->spinning = false;
-  if (sched->nmspinning.fetch_sub(1, rt::seq_cst) - 1 < 0) fatal("resetspinning: negative nmspinning");  // seq_cst: dance
+  if (sched->nmspinning.fetch_sub(1, rt::seq_cst) - 1 < 0)
+    fatal("resetspinning: negative nmspinning");  // seq_cst: dance
   // The M wakeup policy is deliberately conservative: the spinner that found
   // work wakes the next one.
   wakep();
@@ -206,7 +215,8 @@ void handoffp(P* pp) GMPKIT_NO_TSA {
     return;
   }
   // The last running P and nobody polling: someone must watch the timers.
-  if (sched->npidle.load(rt::seq_cst) == sched->gomaxprocs.load(rt::relaxed) - 1 && sched->lastpoll.load(rt::acquire) != 0) {  // acquire: pairs with the poller
+  if (sched->npidle.load(rt::seq_cst) == sched->gomaxprocs.load(rt::relaxed) - 1 &&
+      sched->lastpoll.load(rt::acquire) != 0) {  // acquire: pairs with the poller
     sched->lock.unlock();
     startm(pp, false);
     return;
@@ -238,8 +248,10 @@ M* mget() {
 // polling, none in a syscall) and no P has a timer, no goroutine can ever be
 // made runnable again: a deadlock.
 bool checkdead() {
-  if (sched->exiting.load(rt::relaxed)) return false;  // relaxed: set under sched.lock, which we hold
-  std::int64_t run = sched->mnext - sched->nmidle - sched->nmidlelocked - sched->nmsys - sched->nmfreed;
+  if (sched->exiting.load(rt::relaxed))
+    return false;  // relaxed: set under sched.lock, which we hold
+  std::int64_t run =
+      sched->mnext - sched->nmidle - sched->nmidlelocked - sched->nmsys - sched->nmfreed;
   if (run > 0) return false;
   if (run < 0) fatal("checkdead: inconsistent counts");
   for (P* pp : sched->allp)

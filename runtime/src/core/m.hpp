@@ -24,25 +24,25 @@ struct P;
 
 struct M {
   std::int64_t id = 0;
-  G g0;              // scheduler context (its stack is the thread stack)
-  G* curg = nullptr; // G running on this M
-  P* p = nullptr;    // attached P
+  G g0;  // scheduler context (its stack is the thread stack)
+  G* curg = nullptr;  // G running on this M
+  P* p = nullptr;  // attached P
   P* nextp = nullptr;
-  P* oldp = nullptr; // P held before a syscall
+  P* oldp = nullptr;  // P held before a syscall
   std::uint32_t syscalltick = 0;  // oldp's syscalltick at entersyscall
   bool spinning = false;  // looking for work (counted in sched.nmspinning)
-  bool blocked = false;   // parked on `park`
+  bool blocked = false;  // parked on `park`
   // LockOSThread (core/lockosthread.cpp): the G wired to this M, Go's
   // external nesting count, and whether the M is parked waiting for it.
   G* lockedg = nullptr;
   std::uint32_t lockedExt = 0;
   bool lockedwait = false;  // GUARDED_BY(sched->lock)
-  bool exit_thread = false; // its locked G exited: leave schedule_loop and end the thread
-  int stw_syscalls = 0;   // syscalls made by the G holding the stopped world (run inline)
-  int locks = 0;          // acquirem depth: >0 forbids async preemption
+  bool exit_thread = false;  // its locked G exited: leave schedule_loop and end the thread
+  int stw_syscalls = 0;  // syscalls made by the G holding the stopped world (run inline)
+  int locks = 0;  // acquirem depth: >0 forbids async preemption
   rt::Note park;
-  M* schedlink = nullptr; // sched.midle
-  M* alllink = nullptr;   // sched.allm
+  M* schedlink = nullptr;  // sched.midle
+  M* alllink = nullptr;  // sched.allm
   rt::FastRand rand;
   rt::Thread thread;
   bool is_m0 = false;

@@ -10,11 +10,16 @@ namespace gmpkit::core {
 
 const char* pstatus_name(PStatus s) noexcept {
   switch (s) {
-    case PStatus::idle: return "idle";
-    case PStatus::running: return "running";
-    case PStatus::syscall: return "syscall";
-    case PStatus::gcstop: return "gcstop";
-    case PStatus::dead: return "dead";
+    case PStatus::idle:
+      return "idle";
+    case PStatus::running:
+      return "running";
+    case PStatus::syscall:
+      return "syscall";
+    case PStatus::gcstop:
+      return "gcstop";
+    case PStatus::dead:
+      return "dead";
   }
   return "???";
 }
@@ -23,7 +28,11 @@ void RandomOrder::reset(std::uint32_t n) {
   count = n;
   coprimes.clear();
   auto gcd = [](std::uint32_t a, std::uint32_t b) {
-    while (b) { std::uint32_t t = a % b; a = b; b = t; }
+    while (b) {
+      std::uint32_t t = a % b;
+      a = b;
+      b = t;
+    }
     return a;
   };
   for (std::uint32_t i = 1; i <= n; i++)
@@ -33,9 +42,10 @@ void RandomOrder::reset(std::uint32_t n) {
 void acquirep(M* mp, P* pp) {
   if (mp->p != nullptr || pp->m != nullptr || pp->pstatus() != PStatus::idle) {
     char msg[160];
-    std::snprintf(msg, sizeof msg, "acquirep: invalid p state (m%lld holds p%d; p%d is %s, held by another m: %d)",
-                  static_cast<long long>(mp->id), mp->p ? mp->p->id : -1, pp->id, pstatus_name(pp->pstatus()),
-                  pp->m != nullptr);
+    std::snprintf(msg, sizeof msg,
+                  "acquirep: invalid p state (m%lld holds p%d; p%d is %s, held by another m: %d)",
+                  static_cast<long long>(mp->id), mp->p ? mp->p->id : -1, pp->id,
+                  pstatus_name(pp->pstatus()), pp->m != nullptr);
     fatal(msg);
   }
   mp->p = pp;
@@ -46,7 +56,8 @@ void acquirep(M* mp, P* pp) {
 
 P* releasep(M* mp) {
   P* pp = mp->p;
-  if (pp == nullptr || pp->m != mp || pp->pstatus() != PStatus::running) fatal("releasep: invalid p state");
+  if (pp == nullptr || pp->m != mp || pp->pstatus() != PStatus::running)
+    fatal("releasep: invalid p state");
   if (GMPKIT_UNLIKELY(observe::trace_enabled())) observe::traceProcStop(mp, pp);
   mp->p = nullptr;
   pp->m = nullptr;
@@ -59,7 +70,10 @@ void idlep_set(std::int32_t id, bool on) {
   auto& word = sched->idlepMask[static_cast<std::size_t>(id) / 32];
   std::uint32_t bit = 1u << (id % 32);
   // seq_cst: read in the spinning dance after a full barrier.
-  if (on) word.fetch_or(bit, rt::seq_cst); else word.fetch_and(~bit, rt::seq_cst);
+  if (on)
+    word.fetch_or(bit, rt::seq_cst);
+  else
+    word.fetch_and(~bit, rt::seq_cst);
 }
 }  // namespace
 
@@ -68,7 +82,8 @@ void pidleput(P* pp) {
   idlep_set(pp->id, true);
   pp->link = sched->pidle;
   sched->pidle = pp;
-  sched->npidle.fetch_add(1, rt::seq_cst);  // seq_cst: wakep's check of npidle races with this (Go's Xadd)
+  sched->npidle.fetch_add(
+      1, rt::seq_cst);  // seq_cst: wakep's check of npidle races with this (Go's Xadd)
 }
 
 P* pidleget() {
@@ -100,7 +115,8 @@ void gfput(P* pp, G* gp) {
       G* x = pp->gFree.pop();
       pp->gFreeCount--;
       sched->gFree.list.push(x);
-      sched->gFree.n.store(sched->gFree.n.load(rt::relaxed) + 1, rt::relaxed);  // relaxed: under gFree.lock
+      sched->gFree.n.store(sched->gFree.n.load(rt::relaxed) + 1,
+                           rt::relaxed);  // relaxed: under gFree.lock
     }
   }
 }
@@ -108,12 +124,14 @@ void gfput(P* pp, G* gp) {
 // gfget: a dead G with a stack from pp's free list, refilling up to 32 from
 // the global list; nullptr if none.
 G* gfget(P* pp) {
-  if (pp->gFree.empty() && sched->gFree.n.load(rt::relaxed) > 0)  // relaxed: a hint, re-checked under the lock
- {
+  if (pp->gFree.empty() &&
+      sched->gFree.n.load(rt::relaxed) > 0)  // relaxed: a hint, re-checked under the lock
+  {
     rt::LockGuard g(sched->gFree.lock);
     while (pp->gFreeCount < 32 && !sched->gFree.list.empty()) {
       G* x = sched->gFree.list.pop();
-      sched->gFree.n.store(sched->gFree.n.load(rt::relaxed) - 1, rt::relaxed);  // relaxed: under gFree.lock
+      sched->gFree.n.store(sched->gFree.n.load(rt::relaxed) - 1,
+                           rt::relaxed);  // relaxed: under gFree.lock
       pp->gFree.push(x);
       pp->gFreeCount++;
     }

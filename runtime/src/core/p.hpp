@@ -59,8 +59,12 @@ struct alignas(64) P {
   std::uint32_t sysmon_syscalltick = 0;
   std::int64_t sysmon_syscallwhen = 0;
 
-  PStatus pstatus() const noexcept { return static_cast<PStatus>(status.load(rt::acquire)); }  // acquire: see the owner's writes
-  void set_status(PStatus s) noexcept { status.store(static_cast<std::uint32_t>(s), rt::release); }  // release: publish prior writes
+  PStatus pstatus() const noexcept {
+    return static_cast<PStatus>(status.load(rt::acquire));
+  }  // acquire: see the owner's writes
+  void set_status(PStatus s) noexcept {
+    status.store(static_cast<std::uint32_t>(s), rt::release);
+  }  // release: publish prior writes
 };
 
 // Adds n to a per-P counter. Owner only: a plain load + store, no
@@ -79,17 +83,23 @@ class AllP {
   static constexpr std::int32_t kMax = 1024;  // Go's _MaxGomaxprocs is larger; 1024 is plenty here
   P* const* begin() const noexcept { return slots_; }
   P* const* end() const noexcept { return slots_ + size(); }
-  std::size_t size() const noexcept { return static_cast<std::size_t>(n_.load(rt::acquire)); }  // acquire: pairs with set_size, so slots below it are visible
+  std::size_t size() const noexcept {
+    return static_cast<std::size_t>(n_.load(rt::acquire));
+  }  // acquire: pairs with set_size, so slots below it are visible
   P* operator[](std::size_t i) const noexcept { return slots_[i]; }
   // Every P ever made, live or dead (shutdown frees them all).
-  std::int32_t allocated() const noexcept { return nalloc_.load(rt::acquire); }  // acquire: as size()
+  std::int32_t allocated() const noexcept {
+    return nalloc_.load(rt::acquire);
+  }  // acquire: as size()
   P* slot(std::int32_t i) const noexcept { return slots_[i]; }
   // procresize only: world stopped, or before other threads exist.
   void set_slot(std::int32_t i, P* pp) noexcept {
     slots_[i] = pp;
     if (i >= allocated()) nalloc_.store(i + 1, rt::release);  // release: publishes the slot
   }
-  void set_size(std::int32_t n) noexcept { n_.store(n, rt::release); }  // release: publishes the slots below n
+  void set_size(std::int32_t n) noexcept {
+    n_.store(n, rt::release);
+  }  // release: publishes the slots below n
 
  private:
   P* slots_[kMax] = {};

@@ -20,9 +20,9 @@
 #include <thread>
 
 #include "core/sched.hpp"
-#include "observe/invariants.hpp"
-#include "observe/dump.hpp"
 #include "gmpkit/runtime.hpp"
+#include "observe/dump.hpp"
+#include "observe/invariants.hpp"
 #include "observe/trace.hpp"
 #include "platform/clock.hpp"
 #include "platform/futex.hpp"
@@ -57,7 +57,8 @@ G* getg() noexcept {
   return mp ? mp->curg : nullptr;
 }
 
-Sched::Sched(const Config& c, std::size_t stack_size) : cfg(c), stacks(stack_size, c.guarded_stacks) {}
+Sched::Sched(const Config& c, std::size_t stack_size)
+    : cfg(c), stacks(stack_size, c.guarded_stacks) {}
 
 namespace {
 
@@ -80,15 +81,18 @@ namespace {
   auto fmt = [](char* out, std::uint64_t v) {
     char tmp[24];
     int n = 0;
-    do { tmp[n++] = static_cast<char>('0' + v % 10); v /= 10; } while (v);
+    do {
+      tmp[n++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v);
     for (int i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
     out[n] = 0;
   };
   fmt(num[0], static_cast<std::uint64_t>(gp->goid));
   fmt(num[1], gp->stack.size());
   int n = 0;
-  for (const char* part : {"gmpkit: goroutine ", static_cast<const char*>(num[0]), " stack overflow (stack size ",
-                           static_cast<const char*>(num[1]), ")\n"})
+  for (const char* part : {"gmpkit: goroutine ", static_cast<const char*>(num[0]),
+                           " stack overflow (stack size ", static_cast<const char*>(num[1]), ")\n"})
     for (const char* c = part; *c && n < static_cast<int>(sizeof buf); c++) buf[n++] = *c;
   rt::write_stderr(buf, static_cast<std::size_t>(n));
   return true;
@@ -108,7 +112,8 @@ void run_body(G* gp) {
   } destroy{gp};
   try {
     if (!gp->unwinding) {
-      if (gp == sched->main_g) observe::verifier_start();  // Config::verify_every (observe/invariants.hpp)
+      if (gp == sched->main_g)
+        observe::verifier_start();  // Config::verify_every (observe/invariants.hpp)
       gp->entry_ops->invoke(gp->entry_obj);
     }
   } catch (const forced_unwind&) {
@@ -137,7 +142,8 @@ G* goexit0(M* mp, G* gp) {
   gp->lockedm = nullptr;
   mp->lockedg = nullptr;
   mp->lockedExt = 0;
-  if (locked && !sched->exiting.load(rt::relaxed)) mp->exit_thread = true;  // relaxed: a late exit only costs a thread
+  if (locked && !sched->exiting.load(rt::relaxed))
+    mp->exit_thread = true;  // relaxed: a late exit only costs a thread
   gp->entry_ops = nullptr;
   gp->entry_obj = nullptr;
   gp->started = false;
@@ -145,7 +151,8 @@ G* goexit0(M* mp, G* gp) {
   gp->waitreason.store(WaitReason::zero, rt::relaxed);  // relaxed: diagnostics (g.hpp)
   dropg(mp);
   P* pp = mp->p;
-  pp->ngexited.store(pp->ngexited.load(rt::relaxed) + 1, rt::relaxed);  // relaxed: owner-only counter, summed racily
+  pp->ngexited.store(pp->ngexited.load(rt::relaxed) + 1,
+                     rt::relaxed);  // relaxed: owner-only counter, summed racily
   gfput(pp, gp);
   return nullptr;
 }
@@ -191,7 +198,8 @@ G* newproc1(M* mp, P* pp, const detail::EntryOps& ops, void* fn) {
   newg->goid = pp->goidcache++;
   // The birth moment: runnable and (next line) in a run queue.
   casgstatus(newg, GStatus::dead, GStatus::runnable);
-  pp->ngcreated.store(pp->ngcreated.load(rt::relaxed) + 1, rt::relaxed);  // relaxed: owner-only counter
+  pp->ngcreated.store(pp->ngcreated.load(rt::relaxed) + 1,
+                      rt::relaxed);  // relaxed: owner-only counter
   (void)mp;
   return newg;
 }
@@ -273,12 +281,14 @@ void shutdown(M* m0) GMPKIT_NO_TSA {
   // 4. Free everything.
   for (P* pp : sched->allp) {
     rt::LockGuard g(pp->timers.lock);
-    for (time::Timer* t : pp->timers.heap) t->pp.store(nullptr, rt::relaxed);  // relaxed: world stopped
+    for (time::Timer* t : pp->timers.heap)
+      t->pp.store(nullptr, rt::relaxed);  // relaxed: world stopped
     pp->timers.heap.clear();
   }
   save_final_metrics();
   free_all_gs();
-  for (std::int32_t i = 0; i < sched->allp.allocated(); i++) delete sched->allp.slot(i);  // dead ones too
+  for (std::int32_t i = 0; i < sched->allp.allocated(); i++)
+    delete sched->allp.slot(i);  // dead ones too
   sched->allp.set_size(0);
   netpollclose();
   for (M* mp = sched->allm.load(rt::acquire); mp;) {  // acquire: as above
@@ -305,12 +315,15 @@ G* malg() {
 void newproc(const detail::EntryOps& ops, void* fn) {
   M* mp = getm();
   if (mp == nullptr || mp->curg == nullptr)
-    throw usage_error("gmpkit: go() called outside a goroutine (start the runtime with gmpkit::run)");
+    throw usage_error(
+        "gmpkit: go() called outside a goroutine (start the runtime with gmpkit::run)");
   mp->locks++;  // acquirem: stay on this P until the G is queued
   G* newg = newproc1(mp, mp->p, ops, fn);
-  const std::uint64_t tr = GMPKIT_UNLIKELY(observe::trace_enabled()) ? observe::traceGoCreateReserve() : 0;
+  const std::uint64_t tr =
+      GMPKIT_UNLIKELY(observe::trace_enabled()) ? observe::traceGoCreateReserve() : 0;
   runqput(mp->p, newg, true);
-  if (GMPKIT_UNLIKELY(tr != 0)) observe::traceGoCreate(tr, mp->p, newg, mp->curg);  // the birth moment
+  if (GMPKIT_UNLIKELY(tr != 0))
+    observe::traceGoCreate(tr, mp->p, newg, mp->curg);  // the birth moment
   wakep();
   mp->locks--;
   preempt_check();
@@ -328,14 +341,16 @@ void begin_shutdown() GMPKIT_NO_TSA {
     rt::LockGuard g(sched->lock);
     if (sched->exiting.load(rt::relaxed)) return;  // relaxed: written only under this lock
     sched->exiting_since = rt::nanotime();
-    sched->exiting.store(true, rt::seq_cst);  // seq_cst: lock-free readers (findrunnable, preempt_check)
+    sched->exiting.store(true,
+                         rt::seq_cst);  // seq_cst: lock-free readers (findrunnable, preempt_check)
     while (M* mp = mget()) {
       mp->nextp = nullptr;
       mp->park.wakeup();
     }
     wake_locked_ms_for_shutdown();
   }
-  for (P* pp : sched->allp) pp->preempt.store(true, rt::relaxed);  // relaxed: a request; exiting is the real signal
+  for (P* pp : sched->allp)
+    pp->preempt.store(true, rt::relaxed);  // relaxed: a request; exiting is the real signal
   netpollBreak();
 }
 
@@ -354,7 +369,8 @@ using namespace gmpkit::core;
 
 void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
   if (getm() != nullptr) throw usage_error("gmpkit: run() called from inside a goroutine");
-  if (g_run_active.exchange(true)) throw usage_error("gmpkit: run() is already active on another thread");
+  if (g_run_active.exchange(true))
+    throw usage_error("gmpkit: run() is already active on another thread");
   struct Active {
     ~Active() { g_run_active.store(false); }
   } active;
@@ -403,7 +419,8 @@ void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
   try {
     G* main_g = newproc1(m0, m0->p, ops, fn);
     sched->main_g = main_g;
-    const std::uint64_t tr = GMPKIT_UNLIKELY(observe::trace_enabled()) ? observe::traceGoCreateReserve() : 0;
+    const std::uint64_t tr =
+        GMPKIT_UNLIKELY(observe::trace_enabled()) ? observe::traceGoCreateReserve() : 0;
     // Into the ring, not runnext: executing it then starts a fresh slice and
     // bumps schedtick to 1. From runnext it would run with schedtick 0, and
     // the main G's first yield would hit the "every 61st tick" global-queue

@@ -14,11 +14,12 @@ bool LocalRunQueue::put(G* gp, bool next, GlobalRunQueue& global, rt::Mutex& glo
     gp = old;  // kick the old runnext to the tail
   }
   for (;;) {
-    std::uint32_t h = head_.load(rt::acquire);  // acquire: synchronize with consumers' CAS (slot reuse)
+    std::uint32_t h =
+        head_.load(rt::acquire);  // acquire: synchronize with consumers' CAS (slot reuse)
     std::uint32_t t = tail_.load(rt::relaxed);  // relaxed: only we write tail
     if (t - h < kSize) {
       slots_[t % kSize].store(gp, rt::relaxed);  // relaxed: published by the release store of tail
-      tail_.store(t + 1, rt::release);           // release: makes the slot available for consumption
+      tail_.store(t + 1, rt::release);  // release: makes the slot available for consumption
       return false;
     }
     if (putslow(gp, h, t, global, global_lock)) return true;
@@ -30,8 +31,8 @@ void LocalRunQueue::put_tail_nooverflow(G* gp) {
   std::uint32_t h = head_.load(rt::acquire);  // acquire: as in put
   std::uint32_t t = tail_.load(rt::relaxed);  // relaxed: only we write tail
   if (t - h >= kSize) fatal("runqput: local run queue unexpectedly full (globrunqget)");
-  slots_[t % kSize].store(gp, rt::relaxed);   // relaxed: published by the release below
-  tail_.store(t + 1, rt::release);            // release: as in put
+  slots_[t % kSize].store(gp, rt::relaxed);  // relaxed: published by the release below
+  tail_.store(t + 1, rt::release);  // release: as in put
 }
 
 bool LocalRunQueue::putslow(G* gp, std::uint32_t h, std::uint32_t t, GlobalRunQueue& global,
@@ -39,7 +40,8 @@ bool LocalRunQueue::putslow(G* gp, std::uint32_t h, std::uint32_t t, GlobalRunQu
   G* batch[kSize / 2 + 1];
   std::uint32_t n = (t - h) / 2;
   if (n != kSize / 2) fatal("runqputslow: queue is not full");
-  for (std::uint32_t i = 0; i < n; i++) batch[i] = slots_[(h + i) % kSize].load(rt::relaxed);  // relaxed: validated by the CAS
+  for (std::uint32_t i = 0; i < n; i++)
+    batch[i] = slots_[(h + i) % kSize].load(rt::relaxed);  // relaxed: validated by the CAS
   if (!head_.cas(h, h + n, rt::release)) return false;  // release: commits the consume
   batch[n] = gp;
   GQueue q;
@@ -53,7 +55,8 @@ G* LocalRunQueue::get(bool* inheritTime) {
   // If runnext is set and our CAS fails, a thief took it: no retry needed,
   // because only we can set it non-null again.
   G* next = runnext_.load(rt::acquire);  // acquire: see the readied G's fields
-  if (next != nullptr && runnext_.cas(next, nullptr, rt::acq_rel)) {  // acq_rel: claims it against thieves
+  if (next != nullptr &&
+      runnext_.cas(next, nullptr, rt::acq_rel)) {  // acq_rel: claims it against thieves
     *inheritTime = true;
     return next;
   }
@@ -70,7 +73,8 @@ G* LocalRunQueue::get(bool* inheritTime) {
 GQueue LocalRunQueue::drain() {
   GQueue q;
   G* next = runnext_.load(rt::acquire);  // acquire: as in get
-  if (next != nullptr && runnext_.cas(next, nullptr, rt::acq_rel)) q.push_back(next);  // acq_rel: as in get
+  if (next != nullptr && runnext_.cas(next, nullptr, rt::acq_rel))
+    q.push_back(next);  // acq_rel: as in get
   for (;;) {
     std::uint32_t h = head_.load(rt::acquire);  // acquire: synchronize with other consumers
     std::uint32_t t = tail_.load(rt::relaxed);  // relaxed: only we write tail
@@ -80,7 +84,8 @@ GQueue LocalRunQueue::drain() {
     // Claim first, then link: after the CAS nobody else can see these Gs, so
     // writing their schedlink is safe (Go's runqdrain comment).
     G* batch[kSize];
-    for (std::uint32_t i = 0; i < n; i++) batch[i] = slots_[(h + i) % kSize].load(rt::relaxed);  // relaxed: validated by the CAS
+    for (std::uint32_t i = 0; i < n; i++)
+      batch[i] = slots_[(h + i) % kSize].load(rt::relaxed);  // relaxed: validated by the CAS
     if (!head_.cas(h, h + n, rt::release)) continue;  // release: commits the consume
     for (std::uint32_t i = 0; i < n; i++) q.push_back(batch[i]);
     return q;
@@ -102,7 +107,8 @@ std::uint32_t LocalRunQueue::grab(rt::Atomic<G*>* batch, std::uint32_t batchHead
           // us thrashing it to another P (Go sleeps 3 µs here).
           if (victimRunning) rt::usleep(3);
           if (!runnext_.cas(next, nullptr, rt::acq_rel)) continue;  // acq_rel: claims it
-          batch[batchHead % kSize].store(next, rt::relaxed);  // relaxed: thief publishes via its own tail
+          batch[batchHead % kSize].store(next,
+                                         rt::relaxed);  // relaxed: thief publishes via its own tail
           return 1;
         }
       }
@@ -111,7 +117,8 @@ std::uint32_t LocalRunQueue::grab(rt::Atomic<G*>* batch, std::uint32_t batchHead
     if (n > kSize / 2) continue;  // read an inconsistent h and t
     for (std::uint32_t i = 0; i < n; i++) {
       G* gp = slots_[(h + i) % kSize].load(rt::relaxed);  // relaxed: validated by the CAS below
-      batch[(batchHead + i) % kSize].store(gp, rt::relaxed);  // relaxed: thief publishes via its tail
+      batch[(batchHead + i) % kSize].store(gp,
+                                           rt::relaxed);  // relaxed: thief publishes via its tail
     }
     if (head_.cas(h, h + n, rt::release)) return n;  // release: commits the consume
   }
@@ -135,7 +142,8 @@ bool LocalRunQueue::empty() const {
   // into the ring and empties runnext. Observing head == tail then
   // runnext == null would wrongly say "empty", so re-read tail.
   for (;;) {
-    std::uint32_t h = head_.load(rt::seq_cst);  // seq_cst: part of the spinning dance's store-load ordering
+    std::uint32_t h =
+        head_.load(rt::seq_cst);  // seq_cst: part of the spinning dance's store-load ordering
     std::uint32_t t = tail_.load(rt::seq_cst);
     G* next = runnext_.load(rt::seq_cst);
     if (t == tail_.load(rt::seq_cst)) return h == t && next == nullptr;

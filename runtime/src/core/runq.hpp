@@ -27,7 +27,8 @@
 namespace gmpkit::core {
 
 class GlobalRunQueue;
-struct InvariantsAccess;  // observe/invariants.hpp: the checker and its test hook read/damage the queues
+struct
+    InvariantsAccess;  // observe/invariants.hpp: the checker and its test hook read/damage the queues
 
 class LocalRunQueue {
  public:
@@ -59,16 +60,24 @@ class LocalRunQueue {
   G* runnext_peek() const { return runnext_.load(rt::acquire); }  // acquire: see the G's fields
 
   // Test/debug view (owner or stopped world only).
-  std::uint32_t head() const { return head_.load(rt::acquire); }  // acquire: pairs with consumers' CAS
-  std::uint32_t tail() const { return tail_.load(rt::acquire); }  // acquire: pairs with producer's release
-  G* slot(std::uint32_t i) const { return slots_[i % kSize].load(rt::relaxed); }  // relaxed: debug view
+  std::uint32_t head() const {
+    return head_.load(rt::acquire);
+  }  // acquire: pairs with consumers' CAS
+  std::uint32_t tail() const {
+    return tail_.load(rt::acquire);
+  }  // acquire: pairs with producer's release
+  G* slot(std::uint32_t i) const {
+    return slots_[i % kSize].load(rt::relaxed);
+  }  // relaxed: debug view
   // Forget everything (shutdown, world stopped).
   void reset();
 
  private:
   friend struct InvariantsAccess;
-  bool putslow(G* gp, std::uint32_t h, std::uint32_t t, GlobalRunQueue& global, rt::Mutex& global_lock);
-  std::uint32_t grab(rt::Atomic<G*>* batch, std::uint32_t batchHead, bool stealRunNext, bool victimRunning);
+  bool putslow(G* gp, std::uint32_t h, std::uint32_t t, GlobalRunQueue& global,
+               rt::Mutex& global_lock);
+  std::uint32_t grab(rt::Atomic<G*>* batch, std::uint32_t batchHead, bool stealRunNext,
+                     bool victimRunning);
 
   rt::Atomic<std::uint32_t> head_{0};
   rt::Atomic<std::uint32_t> tail_{0};
@@ -79,17 +88,35 @@ class LocalRunQueue {
 class GlobalRunQueue {
  public:
   // All members: caller holds the lock that guards this queue (sched.lock).
-  void put(G* gp) { q_.push_back(gp); size_.store(size_.load(rt::relaxed) + 1, rt::relaxed); }  // relaxed: writes under the lock; lock-free readers only use it as a hint
-  void put_head(G* gp) { q_.push_front(gp); size_.store(size_.load(rt::relaxed) + 1, rt::relaxed); }  // relaxed: as above
-  void put_batch(GQueue batch, std::int32_t n) { q_.push_back_all(batch); size_.store(size_.load(rt::relaxed) + n, rt::relaxed); }  // relaxed: as above
+  void put(G* gp) {
+    q_.push_back(gp);
+    size_.store(size_.load(rt::relaxed) + 1, rt::relaxed);
+  }  // relaxed: writes under the lock; lock-free readers only use it as a hint
+  void put_head(G* gp) {
+    q_.push_front(gp);
+    size_.store(size_.load(rt::relaxed) + 1, rt::relaxed);
+  }  // relaxed: as above
+  void put_batch(GQueue batch, std::int32_t n) {
+    q_.push_back_all(batch);
+    size_.store(size_.load(rt::relaxed) + n, rt::relaxed);
+  }  // relaxed: as above
   // globrunqget: takes up to min(size/gomaxprocs + 1, max (if > 0), 128)
   // Gs, returns the first and puts the rest on `local` (which has room:
   // it is called with an empty or nearly empty local ring).
   G* get(LocalRunQueue& local, std::int32_t max, std::int32_t gomaxprocs);
-  G* pop() { G* gp = q_.pop(); if (gp) size_.store(size_.load(rt::relaxed) - 1, rt::relaxed); return gp; }  // relaxed: as above
+  G* pop() {
+    G* gp = q_.pop();
+    if (gp) size_.store(size_.load(rt::relaxed) - 1, rt::relaxed);
+    return gp;
+  }  // relaxed: as above
   // Lock-free hint (Go reads sched.runqsize racily the same way).
-  std::int32_t size() const { return size_.load(rt::relaxed); }  // relaxed: a hint re-checked under the lock
-  void reset() { q_ = GQueue{}; size_.store(0, rt::relaxed); }  // relaxed: world stopped
+  std::int32_t size() const {
+    return size_.load(rt::relaxed);
+  }  // relaxed: a hint re-checked under the lock
+  void reset() {
+    q_ = GQueue{};
+    size_.store(0, rt::relaxed);
+  }  // relaxed: world stopped
 
  private:
   friend struct InvariantsAccess;

@@ -63,7 +63,8 @@ struct Sched {
   std::int64_t mnext GMPKIT_GUARDED_BY(lock) = 0;  // number of Ms created, next M id
   std::int32_t maxmcount = 10000;
   std::int32_t nmsys GMPKIT_GUARDED_BY(lock) = 0;  // system Ms (sysmon), not counted for deadlock
-  std::int32_t nmfreed GMPKIT_GUARDED_BY(lock) = 0;  // Ms that exited (locked G exited) or m0 wedged
+  std::int32_t nmfreed GMPKIT_GUARDED_BY(lock) =
+      0;  // Ms that exited (locked G exited) or m0 wedged
   rt::Atomic<M*> allm{nullptr};
   M* m0 = nullptr;
 
@@ -124,18 +125,18 @@ struct Sched {
   rt::Atomic<std::int64_t> nsysmonpark{0};  // times sysmon parked with every P idle
   rt::Atomic<std::int64_t> nsysmonkick{0};  // times addtimer woke sysmon for wake-up preemption
   rt::Atomic<std::int64_t> nasyncpreempt{0};  // async preemptions (also counted in npreempted)
-  rt::Atomic<std::int64_t> npreemptsig{0};    // preemption signals sent
-  rt::Atomic<std::int64_t> nwakeuppreempt{0}; // wake-up preemption requests (Config::min_slice)
+  rt::Atomic<std::int64_t> npreemptsig{0};  // preemption signals sent
+  rt::Atomic<std::int64_t> nwakeuppreempt{0};  // wake-up preemption requests (Config::min_slice)
 
   // Stop-the-world (stw/stw.cpp; Go's sched.gcwaiting, stopwait, stopnote,
   // worldsema, newprocs).
   rt::Atomic<bool> gcwaiting{false};  // Ps must stop at their next scheduling point
   std::int32_t stopwait GMPKIT_GUARDED_BY(lock) = 0;  // Ps still to stop
-  rt::Note stopnote;                  // woken when stopwait reaches 0
-  std::uint32_t worldsema = 1;        // semaphore serialising STW callers
+  rt::Note stopnote;  // woken when stopwait reaches 0
+  std::uint32_t worldsema = 1;  // semaphore serialising STW callers
   rt::Atomic<G*> stw_owner{nullptr};  // the G that holds the stopped world
-  std::int32_t newprocs = 0;          // gomaxprocs to apply at the next start (owner only)
-  std::int64_t stw_begin = 0;         // owner only
+  std::int32_t newprocs = 0;  // gomaxprocs to apply at the next start (owner only)
+  std::int64_t stw_begin = 0;  // owner only
   observe::Histogram stw_stopping, stw_total;
   rt::Atomic<std::int64_t> nstw{0};
   // runnable -> running latency of every 8th G run (Go's sched.timeToRun,
@@ -157,10 +158,10 @@ G* getg() noexcept;
 
 // ---- proc.cpp: G lifecycle ----
 void newproc(const detail::EntryOps& ops, void* fn);  // go()
-[[noreturn]] void goexit1();                          // the G is done
-void begin_shutdown();                                // main returned / a G threw
+[[noreturn]] void goexit1();  // the G is done
+void begin_shutdown();  // main returned / a G threw
 void record_panic(std::exception_ptr e);
-G* malg();                                            // new G with a stack
+G* malg();  // new G with a stack
 
 // ---- schedule.cpp ----
 void schedule_loop(M* mp);  // g0's loop; returns when the runtime exits
@@ -169,11 +170,11 @@ void runqput(P* pp, G* gp, bool next);
 G* runqget(P* pp, bool* inheritTime);
 
 // ---- m.cpp: M management ----
-void mstart(M* mp);   // the body of every M's thread
+void mstart(M* mp);  // the body of every M's thread
 M* allocm(P* pp, bool spinning);
 void newm(P* pp, bool spinning);
 void startm(P* pp, bool spinning);
-bool stopm(M* mp);    // false: the runtime is exiting (no P acquired)
+bool stopm(M* mp);  // false: the runtime is exiting (no P acquired)
 void wakep();
 void handoffp(P* pp);
 void resetspinning(M* mp);
@@ -241,8 +242,8 @@ void gogo(M* mp, G* gp);  // g0 -> gp
 void gopark(bool (*unlockf)(G*, void*), void* lock, WaitReason reason);
 void goparkunlock(rt::Mutex* lock, WaitReason reason);
 void goready(G* gp);
-void gosched();         // yield
-void gopreempt();       // cooperative preemption (Go's gopreempt_m)
+void gosched();  // yield
+void gopreempt();  // cooperative preemption (Go's gopreempt_m)
 
 // ---- sysmon/syscall.cpp ----
 void entersyscall();

@@ -21,7 +21,8 @@
 namespace gmpkit::core {
 
 void runqput(P* pp, G* gp, bool next) {
-  if (pp->runq.put(gp, next, sched->runq, sched->lock)) sched->nputslow.fetch_add(1, rt::relaxed);  // relaxed: statistics
+  if (pp->runq.put(gp, next, sched->runq, sched->lock))
+    sched->nputslow.fetch_add(1, rt::relaxed);  // relaxed: statistics
 }
 
 G* runqget(P* pp, bool* inheritTime) { return pp->runq.get(inheritTime); }
@@ -35,7 +36,9 @@ bool idlep_read(std::uint32_t id) {
 
 G* globrunqget_locked(P* pp, std::int32_t max) GMPKIT_NO_TSA {
   const std::int32_t before = sched->runq.size();
-  G* gp = sched->runq.get(pp->runq, max, sched->gomaxprocs.load(rt::relaxed));  // relaxed: changes only with the world stopped
+  G* gp = sched->runq.get(
+      pp->runq, max,
+      sched->gomaxprocs.load(rt::relaxed));  // relaxed: changes only with the world stopped
   if (gp != nullptr) {  // metrics: global-runq takes (we own pp)
     p_count(pp->nglobrunqbatch);
     p_count(pp->nglobrunqget, before - sched->runq.size());
@@ -65,7 +68,8 @@ G* stealWork(M* mp, std::int64_t* now, bool* inheritTime, std::int64_t* pollUnti
       if (p2 == pp) continue;
       // Timers of p2 on the last pass, before its runnext: stealing runnext
       // is the last resort.
-      if (stealTimersOrRunNextG && p2->timers.numTimers.load(rt::acquire) > 0) {  // acquire: pairs with addtimer
+      if (stealTimersOrRunNextG &&
+          p2->timers.numTimers.load(rt::acquire) > 0) {  // acquire: pairs with addtimer
         bool ran = false;
         std::int64_t w = time::checkTimers(p2, now, &ran);
         if (w != 0 && (*pollUntil == 0 || w < *pollUntil)) *pollUntil = w;
@@ -76,7 +80,8 @@ G* stealWork(M* mp, std::int64_t* now, bool* inheritTime, std::int64_t* pollUnti
         }
       }
       if (!idlep_read(pos)) {
-        if (G* gp = pp->runq.steal(p2->runq, stealTimersOrRunNextG, p2->pstatus() == PStatus::running)) {
+        if (G* gp = pp->runq.steal(p2->runq, stealTimersOrRunNextG,
+                                   p2->pstatus() == PStatus::running)) {
           sched->nsteals.fetch_add(1, rt::relaxed);  // relaxed: statistics
           if (GMPKIT_UNLIKELY(observe::trace_enabled())) observe::traceRunqSteal(pp, p2);
           *inheritTime = false;
@@ -115,8 +120,10 @@ G* findrunnable(M* mp, bool* inheritTime, bool* tryWakeP) GMPKIT_NO_TSA {
   *tryWakeP = false;
 top:
   P* pp = mp->p;
-  if (sched->exiting.load(rt::relaxed)) return nullptr;  // relaxed: re-checked under sched.lock before parking
-  if (sched->gcwaiting.load(rt::seq_cst)) {  // seq_cst: pairs with stopTheWorld's store before it counts Ps
+  if (sched->exiting.load(rt::relaxed))
+    return nullptr;  // relaxed: re-checked under sched.lock before parking
+  if (sched->gcwaiting.load(
+          rt::seq_cst)) {  // seq_cst: pairs with stopTheWorld's store before it counts Ps
     if (!gcstopm(mp)) return nullptr;  // exiting
     goto top;
   }
@@ -126,20 +133,28 @@ top:
   std::int64_t pollUntil = time::checkTimers(pp, &now, &ran);
 
   // 1. Fairness: the global queue every 61 schedticks.
-  if (pp->schedtick.load(rt::relaxed) % 61 == 0 && sched->runq.size() > 0) {  // relaxed: owner's own counter
+  if (pp->schedtick.load(rt::relaxed) % 61 == 0 &&
+      sched->runq.size() > 0) {  // relaxed: owner's own counter
     rt::LockGuard g(sched->lock);
-    if (G* gp = globrunqget_locked(pp, 1)) { *inheritTime = false; return gp; }
+    if (G* gp = globrunqget_locked(pp, 1)) {
+      *inheritTime = false;
+      return gp;
+    }
   }
   // 2. Local runq.
   if (G* gp = runqget(pp, inheritTime)) return gp;
   // 3. Global runq.
   if (sched->runq.size() != 0) {
     rt::LockGuard g(sched->lock);
-    if (G* gp = globrunqget_locked(pp, 0)) { *inheritTime = false; return gp; }
+    if (G* gp = globrunqget_locked(pp, 0)) {
+      *inheritTime = false;
+      return gp;
+    }
   }
   // 4. Non-blocking netpoll, an optimisation before spinning: if anyone
   // waits on an fd and nobody is blocked in netpoll already.
-  if (netpollWaiters.load(rt::seq_cst) > 0 && sched->lastpoll.load(rt::seq_cst) != 0) {  // seq_cst: poller token
+  if (netpollWaiters.load(rt::seq_cst) > 0 &&
+      sched->lastpoll.load(rt::seq_cst) != 0) {  // seq_cst: poller token
     GQueue list = netpoll(0);
     if (!list.empty()) {
       G* gp = list.pop();
@@ -150,7 +165,9 @@ top:
     }
   }
   // 5. Steal.
-  if (mp->spinning || 2 * sched->nmspinning.load(rt::seq_cst) < sched->gomaxprocs.load(rt::relaxed) - sched->npidle.load(rt::seq_cst)) {  // seq_cst: dance
+  if (mp->spinning || 2 * sched->nmspinning.load(rt::seq_cst) <
+                          sched->gomaxprocs.load(rt::relaxed) -
+                              sched->npidle.load(rt::seq_cst)) {  // seq_cst: dance
     if (!mp->spinning) {
       mp->spinning = true;
       sched->nmspinning.fetch_add(1, rt::seq_cst);  // seq_cst: dance
@@ -165,7 +182,8 @@ top:
   {
     rt::LockGuard g(sched->lock);
     if (sched->exiting.load(rt::relaxed)) return nullptr;  // relaxed: set under this lock
-    if (sched->gcwaiting.load(rt::relaxed)) goto top;      // relaxed: set under this lock; top stops our P
+    if (sched->gcwaiting.load(rt::relaxed))
+      goto top;  // relaxed: set under this lock; top stops our P
     if (sched->runq.size() != 0) {
       *inheritTime = false;
       return globrunqget_locked(pp, 0);
@@ -176,7 +194,8 @@ top:
   bool wasSpinning = mp->spinning;
   if (mp->spinning) {
     mp->spinning = false;
-    if (sched->nmspinning.fetch_sub(1, rt::seq_cst) - 1 < 0) fatal("findrunnable: negative nmspinning");  // seq_cst: dance
+    if (sched->nmspinning.fetch_sub(1, rt::seq_cst) - 1 < 0)
+      fatal("findrunnable: negative nmspinning");  // seq_cst: dance
     // The full barrier: a producer publishes work then reads nmspinning;
     // we decremented nmspinning and now read the queues. One of us sees
     // the other.
@@ -193,8 +212,10 @@ top:
 
   // 7. Become the poller until the next timer, or park.
   if ((netpollWaiters.load(rt::seq_cst) > 0 || pollUntil != 0) &&
-      sched->lastpoll.exchange(0, rt::seq_cst) != 0) {  // seq_cst: the poller token, paired with wakeNetPoller
-    sched->pollUntil.store(pollUntil, rt::seq_cst);  // seq_cst: read by wakeNetPoller after its timer store
+      sched->lastpoll.exchange(0, rt::seq_cst) !=
+          0) {  // seq_cst: the poller token, paired with wakeNetPoller
+    sched->pollUntil.store(pollUntil,
+                           rt::seq_cst);  // seq_cst: read by wakeNetPoller after its timer store
     if (mp->p) fatal("findrunnable: netpoll with p");
     if (mp->spinning) fatal("findrunnable: netpoll with spinning");
     std::int64_t delay = -1;  // no timer: block until an fd is ready or a break
@@ -204,7 +225,7 @@ top:
       if (delay < 0) delay = 0;
     }
     GQueue list = netpoll(delay);
-    sched->pollUntil.store(0, rt::seq_cst);             // seq_cst: as above
+    sched->pollUntil.store(0, rt::seq_cst);  // seq_cst: as above
     sched->lastpoll.store(rt::nanotime(), rt::seq_cst);  // seq_cst: gives the poller token back
     P* p2;
     {
@@ -246,11 +267,14 @@ void execute(M* mp, G* gp, bool inheritTime) {
   casgstatus(gp, GStatus::runnable, GStatus::running);
   gp->waitsince.store(0, rt::relaxed);  // relaxed: diagnostics (g.hpp)
   P* pp = mp->p;
-  pp->preempt.store(false, rt::relaxed);  // relaxed: a hint; a stale request only costs an early yield
+  pp->preempt.store(false,
+                    rt::relaxed);  // relaxed: a hint; a stale request only costs an early yield
   if (!inheritTime) {
-    pp->schedtick.store(pp->schedtick.load(rt::relaxed) + 1, rt::relaxed);  // relaxed: single writer; sysmon reads a hint
+    pp->schedtick.store(pp->schedtick.load(rt::relaxed) + 1,
+                        rt::relaxed);  // relaxed: single writer; sysmon reads a hint
   }
-  if (GMPKIT_UNLIKELY(observe::trace_enabled())) observe::traceGoStart(mp, gp);  // carries this slice's schedtick
+  if (GMPKIT_UNLIKELY(observe::trace_enabled()))
+    observe::traceGoStart(mp, gp);  // carries this slice's schedtick
   gogo(mp, gp);
 }
 

@@ -9,7 +9,8 @@ namespace gmpkit::core {
 namespace {
 std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
 std::uint64_t canary_word(const char* lo, std::size_t i) {
-  return (reinterpret_cast<std::uint64_t>(lo) + i) * 0x9E3779B97F4A7C15ULL ^ 0x676d706b69745f63ULL;  // "gmpkit_c"
+  return (reinterpret_cast<std::uint64_t>(lo) + i) * 0x9E3779B97F4A7C15ULL ^
+         0x676d706b69745f63ULL;  // "gmpkit_c"
 }
 }  // namespace
 
@@ -37,7 +38,8 @@ bool StackPool::refill(bool guarded) {
   // A guarded slab holds only as many stacks as the budget has left, so the
   // budget is exact, not rounded up to a whole slab.
   std::size_t count = kSlabStacks;
-  if (guarded) count = static_cast<std::size_t>(std::min<std::int64_t>(count, guard_budget_ - guarded_));
+  if (guarded)
+    count = static_cast<std::size_t>(std::min<std::int64_t>(count, guard_budget_ - guarded_));
   std::size_t per = stack_size_ + (guarded ? guard_ : 0);
   std::size_t bytes = per * count;
   char* base = static_cast<char*>(rt::map_stack_memory(bytes));

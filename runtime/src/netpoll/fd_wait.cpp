@@ -42,7 +42,8 @@ std::vector<PollDesc*> g_pds GMPKIT_GUARDED_BY(g_pdlock);  // indexed by fd
 
 PollDesc* pollDesc(int fd) GMPKIT_NO_TSA {
   rt::LockGuard g(g_pdlock);
-  if (static_cast<std::size_t>(fd) >= g_pds.size()) g_pds.resize(static_cast<std::size_t>(fd) + 1, nullptr);
+  if (static_cast<std::size_t>(fd) >= g_pds.size())
+    g_pds.resize(static_cast<std::size_t>(fd) + 1, nullptr);
   PollDesc*& pd = g_pds[static_cast<std::size_t>(fd)];
   if (pd == nullptr) {
     pd = new PollDesc;
@@ -94,13 +95,16 @@ void netpollWriteDeadline(void* arg, std::uintptr_t seq) { netpolldeadline(arg, 
 
 // Debug (observe/invariants.cpp, world stopped): fn(g, fd, 'r' or 'w') for
 // every G parked on a poll descriptor.
-void netpollForEachWaiter(void (*fn)(G* gp, int fd, char mode, void* arg), void* arg) GMPKIT_NO_TSA {
+void netpollForEachWaiter(void (*fn)(G* gp, int fd, char mode, void* arg),
+                          void* arg) GMPKIT_NO_TSA {
   rt::LockGuard g(g_pdlock);
   for (PollDesc* pd : g_pds) {
     if (pd == nullptr) continue;
     // acquire: see the parked G's fields (pairs with netpollblockcommit).
-    if (std::uintptr_t w = pd->rg.load(rt::acquire); w > kWait) fn(reinterpret_cast<G*>(w), pd->fd, 'r', arg);
-    if (std::uintptr_t w = pd->wg.load(rt::acquire); w > kWait) fn(reinterpret_cast<G*>(w), pd->fd, 'w', arg);
+    if (std::uintptr_t w = pd->rg.load(rt::acquire); w > kWait)
+      fn(reinterpret_cast<G*>(w), pd->fd, 'r', arg);
+    if (std::uintptr_t w = pd->wg.load(rt::acquire); w > kWait)
+      fn(reinterpret_cast<G*>(w), pd->fd, 'w', arg);
   }
 }
 
@@ -109,23 +113,28 @@ namespace {
 // Go's netpollblock + the deadline: true if IO is ready, false on timeout.
 bool netpollwait(int fd, bool read, std::optional<std::chrono::nanoseconds> timeout) {
   G* gp = getg();
-  if (gp == nullptr) throw usage_error(read ? "gmpkit: wait_readable() called outside a goroutine"
-                                            : "gmpkit: wait_writable() called outside a goroutine");
+  if (gp == nullptr)
+    throw usage_error(read ? "gmpkit: wait_readable() called outside a goroutine"
+                           : "gmpkit: wait_writable() called outside a goroutine");
   if (fd < 0) throw usage_error("gmpkit: wait on a negative file descriptor");
   PollDesc* pd = pollDesc(fd);
   auto* gpp = read ? &pd->rg : &pd->wg;
   // Consume a pending notification, or announce that we are about to wait.
   for (;;) {
-    if (gpp->cas(kReady, 0, rt::acq_rel)) return true;  // acq_rel: consume the poller's notification
-    if (gpp->cas(0, kWait, rt::acq_rel)) break;          // acq_rel: as above
-    throw usage_error("gmpkit: two goroutines waiting on the same fd and direction (runtime: double wait)");
+    if (gpp->cas(kReady, 0, rt::acq_rel))
+      return true;  // acq_rel: consume the poller's notification
+    if (gpp->cas(0, kWait, rt::acq_rel)) break;  // acq_rel: as above
+    throw usage_error(
+        "gmpkit: two goroutines waiting on the same fd and direction (runtime: double wait)");
   }
   if (!netpollopen(fd, pd)) {
     gpp->store(0, rt::release);  // release: undo our kWait
-    throw usage_error("gmpkit: wait on fd " + std::to_string(fd) + ": epoll_ctl failed (not pollable?)");
+    throw usage_error("gmpkit: wait on fd " + std::to_string(fd) +
+                      ": epoll_ctl failed (not pollable?)");
   }
   auto& seq = read ? pd->rseq : pd->wseq;
-  std::uintptr_t myseq = seq.fetch_add(1, rt::acq_rel) + 1;  // acq_rel: stale timers compare against it
+  std::uintptr_t myseq =
+      seq.fetch_add(1, rt::acq_rel) + 1;  // acq_rel: stale timers compare against it
   time::Timer* t = read ? &pd->rt : &pd->wt;
   bool timed = timeout.has_value();
   if (timed) {
@@ -166,8 +175,14 @@ void netpollready(GQueue* toRun, void* arg, int mode) {
   G* wg = (mode == 'w' || mode == 'r' + 'w') ? netpollunblock(&pd->wg, true) : nullptr;
   // Go 1.19 forgets to decrement netpollWaiters for these (fixed in later
   // Go); we count them out here.
-  if (rg) { netpollWaiters.fetch_sub(1, rt::seq_cst); toRun->push_back(rg); }  // seq_cst: as in commit
-  if (wg) { netpollWaiters.fetch_sub(1, rt::seq_cst); toRun->push_back(wg); }
+  if (rg) {
+    netpollWaiters.fetch_sub(1, rt::seq_cst);
+    toRun->push_back(rg);
+  }  // seq_cst: as in commit
+  if (wg) {
+    netpollWaiters.fetch_sub(1, rt::seq_cst);
+    toRun->push_back(wg);
+  }
 }
 
 // Frees every poll descriptor (run() end; no goroutine waits any more).

@@ -20,7 +20,7 @@ namespace {
 int g_epfd = -1;
 int g_breakfd = -1;
 rt::Atomic<std::uint32_t> g_wakesig{0};  // Go's netpollWakeSig
-int g_breaktag;                           // address used as the break fd's epoll data
+int g_breaktag;  // address used as the break fd's epoll data
 }  // namespace
 
 rt::Atomic<std::uint32_t> netpollWaiters{0};
@@ -61,11 +61,16 @@ GQueue netpoll(std::int64_t delay_ns) {
   GQueue list;
   if (g_epfd < 0) return list;
   int waitms;
-  if (delay_ns < 0) waitms = -1;
-  else if (delay_ns == 0) waitms = 0;
-  else if (delay_ns < 1000000) waitms = 1;  // sub-millisecond: round up (Go does the same)
-  else if (delay_ns < 1000000LL * 1000000) waitms = static_cast<int>(delay_ns / 1000000);
-  else waitms = 1000000 * 1000;  // about 11.5 days
+  if (delay_ns < 0)
+    waitms = -1;
+  else if (delay_ns == 0)
+    waitms = 0;
+  else if (delay_ns < 1000000)
+    waitms = 1;  // sub-millisecond: round up (Go does the same)
+  else if (delay_ns < 1000000LL * 1000000)
+    waitms = static_cast<int>(delay_ns / 1000000);
+  else
+    waitms = 1000000 * 1000;  // about 11.5 days
   rt::PollEvent evs[128];
   int n = rt::epoll_wait(g_epfd, evs, 128, waitms);
   for (int i = 0; i < n; i++) {
@@ -90,7 +95,8 @@ GQueue netpoll(std::int64_t delay_ns) {
 // for it: interrupt the poller if it sleeps past `when`, or, with no poller,
 // start an M (which will become one).
 void wakeNetPoller(std::int64_t when) {
-  if (sched->lastpoll.load(rt::seq_cst) == 0) {  // seq_cst: pairs with findrunnable's token exchange
+  if (sched->lastpoll.load(rt::seq_cst) ==
+      0) {  // seq_cst: pairs with findrunnable's token exchange
     std::int64_t pollerPollUntil = sched->pollUntil.load(rt::seq_cst);  // seq_cst: as above
     if (pollerPollUntil == 0 || pollerPollUntil > when) netpollBreak();
   } else {
@@ -115,7 +121,8 @@ void injectglist(GQueue* q) GMPKIT_NO_TSA {
       sched->runq.put_batch(*q, n);
     }
     *q = GQueue{};
-    for (std::int32_t i = 0; i < n && sched->npidle.load(rt::seq_cst) != 0; i++) startm(nullptr, false);  // seq_cst: dance
+    for (std::int32_t i = 0; i < n && sched->npidle.load(rt::seq_cst) != 0; i++)
+      startm(nullptr, false);  // seq_cst: dance
     return;
   }
   while (G* gp = q->pop()) runqput(pp, gp, false);

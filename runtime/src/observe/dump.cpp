@@ -33,14 +33,17 @@ void appendf(std::string* out, const char* fmt, ...) {
   va_start(ap, fmt);
   int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
-  if (n > 0) out->append(buf, static_cast<std::size_t>(n) < sizeof buf ? static_cast<std::size_t>(n) : sizeof buf - 1);
+  if (n > 0)
+    out->append(buf, static_cast<std::size_t>(n) < sizeof buf ? static_cast<std::size_t>(n)
+                                                              : sizeof buf - 1);
 }
 
 // Go's goroutineheader: the wait reason for a waiting G (status otherwise),
 // ", N minutes" once it has waited a minute, ", locked to thread".
 void write_header(std::string* out, G* gp, GStatus st, std::int64_t now) {
   const WaitReason wr = gp->waitreason.load(rt::relaxed);  // relaxed: diagnostics
-  const char* status = st == GStatus::waiting && wr != WaitReason::zero ? wait_reason_string(wr) : gstatus_name(st);
+  const char* status =
+      st == GStatus::waiting && wr != WaitReason::zero ? wait_reason_string(wr) : gstatus_name(st);
   appendf(out, "goroutine %" PRId64 " [%s", gp->goid, status);
   const std::int64_t since = gp->waitsince.load(rt::relaxed);  // relaxed: diagnostics
   if ((st == GStatus::waiting || st == GStatus::syscall) && since != 0) {
@@ -64,7 +67,8 @@ std::string demangle(const char* name) {
 // True for frames of the dump machinery itself (the current G's walk
 // starts inside it).
 bool is_dump_frame(const std::string& fn) {
-  return fn.find("gmpkit::observe::") != std::string::npos || fn.find("gmpkit::debug::dump_goroutines") != std::string::npos ||
+  return fn.find("gmpkit::observe::") != std::string::npos ||
+         fn.find("gmpkit::debug::dump_goroutines") != std::string::npos ||
          fn.find("gmpkit::rt::unwind_self") != std::string::npos;
 }
 
@@ -77,7 +81,8 @@ void write_frames(std::string* out, const rt::UnwindFrame* f, int n, bool skip_d
     std::string fn = demangle(f[i].name);
     out->append(fn);
     if (fn.find('(') == std::string::npos) out->append("()");  // C symbols and unknown frames
-    appendf(out, "\n\tpc=0x%" PRIxPTR " +0x%" PRIxPTR " %s\n", f[i].pc, f[i].off, rt::module_of(f[i].pc));
+    appendf(out, "\n\tpc=0x%" PRIxPTR " +0x%" PRIxPTR " %s\n", f[i].pc, f[i].off,
+            rt::module_of(f[i].pc));
   }
   if (n >= kMaxFrames) out->append("...additional frames elided...\n");
 }
@@ -115,12 +120,14 @@ void write_stack(std::string* out, G* gp, GStatus st, bool is_cur, DumpStacks st
   const Context& c = gp->sched;
   const rt::UnwindRegs regs{c.rip, c.rsp, c.rbp, c.rbx, c.r12, c.r13, c.r14, c.r15};
   std::vector<rt::UnwindFrame> frames(kMaxFrames);
-  const int n = rt::unwind_from(regs, reinterpret_cast<std::uintptr_t>(gp->stack.lo),
-                                reinterpret_cast<std::uintptr_t>(gp->stack.hi), frames.data(), kMaxFrames);
+  const int n =
+      rt::unwind_from(regs, reinterpret_cast<std::uintptr_t>(gp->stack.lo),
+                      reinterpret_cast<std::uintptr_t>(gp->stack.hi), frames.data(), kMaxFrames);
   if (n == 0) out->append("\tstack unavailable (no frame could be unwound)\n");
   write_frames(out, frames.data(), n, false);
   if (stacks == DumpStacks::racy && gp->status() != st)
-    out->append("\t(the goroutine changed state during the walk: the stack above may be inconsistent)\n");
+    out->append(
+        "\t(the goroutine changed state during the walk: the stack above may be inconsistent)\n");
 }
 
 // Copies allgs. Racy mode must not wait forever: the fatal error may have

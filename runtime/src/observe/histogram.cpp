@@ -9,7 +9,8 @@ namespace gmpkit::observe {
 int Histogram::bucket_of(std::int64_t ns) noexcept {
   if (ns < kLinear) return ns < 0 ? 0 : static_cast<int>(ns);
   const int e = 63 - __builtin_clzll(static_cast<std::uint64_t>(ns));  // e >= kSubBits + 1
-  const int sub = static_cast<int>((static_cast<std::uint64_t>(ns) >> (e - kSubBits)) & ((1 << kSubBits) - 1));
+  const int sub =
+      static_cast<int>((static_cast<std::uint64_t>(ns) >> (e - kSubBits)) & ((1 << kSubBits) - 1));
   return kLinear + (e - (kSubBits + 1)) * (1 << kSubBits) + sub;
 }
 
@@ -27,11 +28,11 @@ std::int64_t Histogram::upper_bound(int b) noexcept {
 void Histogram::record(std::int64_t ns) noexcept {
   if (ns < 0) ns = 0;
   counts_[bucket_of(ns)].fetch_add(1, rt::relaxed);  // relaxed: see the class comment
-  count_.fetch_add(1, rt::relaxed);                  // relaxed: as above
-  sum_.fetch_add(ns, rt::relaxed);                   // relaxed: as above
-  std::int64_t m = min_.load(rt::relaxed);           // relaxed: CAS loop re-validates
+  count_.fetch_add(1, rt::relaxed);  // relaxed: as above
+  sum_.fetch_add(ns, rt::relaxed);  // relaxed: as above
+  std::int64_t m = min_.load(rt::relaxed);  // relaxed: CAS loop re-validates
   while (ns < m && !min_.cas(m, ns, rt::relaxed)) m = min_.load(rt::relaxed);
-  m = max_.load(rt::relaxed);                        // relaxed: as above
+  m = max_.load(rt::relaxed);  // relaxed: as above
   while (ns > m && !max_.cas(m, ns, rt::relaxed)) m = max_.load(rt::relaxed);
 }
 

@@ -14,8 +14,8 @@ namespace gmpkit::observe {
 
 class Histogram {
  public:
-  static constexpr int kSubBits = 3;                        // 8 sub-buckets per power of two
-  static constexpr int kLinear = 1 << (kSubBits + 1);       // values below 16 get a bucket each
+  static constexpr int kSubBits = 3;  // 8 sub-buckets per power of two
+  static constexpr int kLinear = 1 << (kSubBits + 1);  // values below 16 get a bucket each
   static constexpr int kBuckets = kLinear + (63 - kSubBits) * (1 << kSubBits);
 
   void record(std::int64_t ns) noexcept;

@@ -31,11 +31,11 @@ using namespace core;
 
 namespace {
 
-rt::Atomic<G*> g_parked{nullptr};         // the parked verifier, or nullptr
+rt::Atomic<G*> g_parked{nullptr};  // the parked verifier, or nullptr
 rt::Atomic<const G*> g_verifier{nullptr};  // the verifier while it lives
-rt::Atomic<std::int64_t> g_next_due{0};    // nanotime of the next check (0: no verifier)
-rt::Atomic<std::int64_t> g_nsystem{0};     // live system goroutines
-std::int64_t g_period_ns = 0;               // written before the verifier exists
+rt::Atomic<std::int64_t> g_next_due{0};  // nanotime of the next check (0: no verifier)
+rt::Atomic<std::int64_t> g_nsystem{0};  // live system goroutines
+std::int64_t g_period_ns = 0;  // written before the verifier exists
 
 bool publish_parked(G* gp, void*) {
   g_parked.store(gp, rt::release);  // release: sysmon's goready sees a parked G
@@ -45,10 +45,10 @@ bool publish_parked(G* gp, void*) {
 void verifier_loop() {
   struct Exit {
     ~Exit() {
-      g_next_due.store(0, rt::relaxed);                // relaxed: sysmon only stops readying us
-      g_parked.store(nullptr, rt::relaxed);            // relaxed: sysmon is stopped or sees next_due == 0
-      g_verifier.store(nullptr, rt::relaxed);          // relaxed: the checker runs in a stopped world
-      g_nsystem.fetch_sub(1, rt::relaxed);             // relaxed: a count summed racily, as gcount
+      g_next_due.store(0, rt::relaxed);  // relaxed: sysmon only stops readying us
+      g_parked.store(nullptr, rt::relaxed);  // relaxed: sysmon is stopped or sees next_due == 0
+      g_verifier.store(nullptr, rt::relaxed);  // relaxed: the checker runs in a stopped world
+      g_nsystem.fetch_sub(1, rt::relaxed);  // relaxed: a count summed racily, as gcount
     }
   } exit;
   for (;;) {
@@ -63,7 +63,7 @@ void verifier_loop() {
 
 void verifier_start() {
   // A new run: forget a verifier of the previous one that never started.
-  g_next_due.store(0, rt::relaxed);      // relaxed: sysmon of this run starts later
+  g_next_due.store(0, rt::relaxed);  // relaxed: sysmon of this run starts later
   g_parked.store(nullptr, rt::relaxed);  // relaxed: as above
   g_verifier.store(nullptr, rt::relaxed);
   g_nsystem.store(0, rt::relaxed);
@@ -81,15 +81,19 @@ void verifier_start() {
 }
 
 void verifier_tick(std::int64_t now) {
-  const std::int64_t due = g_next_due.load(rt::relaxed);  // relaxed: a poll; the handshake is g_parked
+  const std::int64_t due =
+      g_next_due.load(rt::relaxed);  // relaxed: a poll; the handshake is g_parked
   if (due == 0 || now < due) return;
   if (G* gp = g_parked.exchange(nullptr, rt::acq_rel)) {  // acq_rel: exactly one readier per park
-    g_next_due.store(now + g_period_ns, rt::relaxed);     // relaxed: the verifier re-arms it after its check
+    g_next_due.store(now + g_period_ns,
+                     rt::relaxed);  // relaxed: the verifier re-arms it after its check
     goready(gp);
   }
 }
 
-std::int64_t system_goroutines() noexcept { return g_nsystem.load(rt::relaxed); }  // relaxed: a racy count
+std::int64_t system_goroutines() noexcept {
+  return g_nsystem.load(rt::relaxed);
+}  // relaxed: a racy count
 
 const G* verifier_g() noexcept { return g_verifier.load(rt::relaxed); }  // relaxed: world stopped
 

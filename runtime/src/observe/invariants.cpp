@@ -45,8 +45,8 @@
 #include "gmpkit/stw.hpp"
 #include "observe/invariants.hpp"
 #include "platform/clock.hpp"
-#include "platform/signal.hpp"
 #include "platform/futex.hpp"
+#include "platform/signal.hpp"
 #include "sync/sema.hpp"
 
 #if GMPKIT_TSAN
@@ -66,7 +66,7 @@ namespace {
 // Completed checks (relaxed: a statistic).
 rt::Atomic<std::int64_t> g_nchecks{0};
 
-constexpr int kAttempts = 4;                       // a violation must survive this many looks
+constexpr int kAttempts = 4;  // a violation must survive this many looks
 constexpr std::int64_t kAttemptGapNs = 300 * 1000;  // apart by this much
 
 // Where one G was found.
@@ -130,7 +130,9 @@ class Checker {
   }
 
  private:
-  void bad(const char* kind, const std::string& msg) { v_.push_back(std::string(kind) + ": " + msg); }
+  void bad(const char* kind, const std::string& msg) {
+    v_.push_back(std::string(kind) + ": " + msg);
+  }
 
   // Phase 1: the structures with their own leaf locks, before sched.lock
   // (a sema root lock is held across goready elsewhere, so it never nests
@@ -142,7 +144,10 @@ class Checker {
         },
         this);
     netpollForEachWaiter(
-        [](G* gp, int fd, char mode, void* arg) { static_cast<Checker*>(arg)->pd_.push_back({gp, fd, mode}); }, this);
+        [](G* gp, int fd, char mode, void* arg) {
+          static_cast<Checker*>(arg)->pd_.push_back({gp, fd, mode});
+        },
+        this);
     const std::int32_t nalloc = sched->allp.allocated();
     const std::size_t live = sched->allp.size();
     for (std::int32_t i = 0; i < nalloc; i++) {
@@ -153,18 +158,23 @@ class Checker {
         bad("timer_heap", pname(pp) + " is dead but has " + std::to_string(h.size()) + " timers");
       // relaxed: under the timers lock, which every writer holds.
       if (pp->timers.numTimers.load(rt::relaxed) != h.size())
-        bad("timer_heap", pname(pp) + ".numTimers=" + std::to_string(pp->timers.numTimers.load(rt::relaxed)) +
-                              " but the heap holds " + std::to_string(h.size()));
+        bad("timer_heap",
+            pname(pp) + ".numTimers=" + std::to_string(pp->timers.numTimers.load(rt::relaxed)) +
+                " but the heap holds " + std::to_string(h.size()));
       const std::int64_t t0 = pp->timers.timer0When.load(rt::relaxed);  // relaxed: as above
       if (t0 != (h.empty() ? 0 : h[0]->when))
-        bad("timer_heap", pname(pp) + ".timer0When=" + std::to_string(t0) + " is not the top's when");
+        bad("timer_heap",
+            pname(pp) + ".timer0When=" + std::to_string(t0) + " is not the top's when");
       for (std::size_t k = 0; k < h.size(); k++) {
         const time::Timer* t = h[k];
-        if (t->pp.load(rt::relaxed) != pp || t->index != static_cast<std::int32_t>(k))  // relaxed: under the lock
-          bad("timer_heap", pname(pp) + ".timers[" + std::to_string(k) + "] has pp=" +
-                                pname(t->pp.load(rt::relaxed)) + " index=" + std::to_string(t->index));
+        if (t->pp.load(rt::relaxed) != pp ||
+            t->index != static_cast<std::int32_t>(k))  // relaxed: under the lock
+          bad("timer_heap", pname(pp) + ".timers[" + std::to_string(k) +
+                                "] has pp=" + pname(t->pp.load(rt::relaxed)) +
+                                " index=" + std::to_string(t->index));
         if (k > 0 && h[(k - 1) / 4]->when > t->when)
-          bad("timer_heap", pname(pp) + ".timers[" + std::to_string(k) + "] is earlier than its parent");
+          bad("timer_heap",
+              pname(pp) + ".timers[" + std::to_string(k) + "] is earlier than its parent");
         timers_.push_back({t, pp, k});
       }
     }
@@ -179,7 +189,8 @@ class Checker {
       known_.insert(gp);
       own_timer_[&gp->timer] = gp;
     }
-    const std::size_t limit = sched->allgs.size() + 1;  // bounds every list walk (a cycle is a violation)
+    const std::size_t limit =
+        sched->allgs.size() + 1;  // bounds every list walk (a cycle is a violation)
     check_ps(limit);
     check_global(limit);
     check_ms();
@@ -202,8 +213,8 @@ class Checker {
     const std::int32_t live = static_cast<std::int32_t>(sched->allp.size());
     // relaxed: changed only by procresize, with the world stopped (by us).
     if (sched->gomaxprocs.load(rt::relaxed) != live)
-      bad("gomaxprocs", "gomaxprocs=" + std::to_string(sched->gomaxprocs.load(rt::relaxed)) + " but allp has " +
-                            std::to_string(live) + " live Ps");
+      bad("gomaxprocs", "gomaxprocs=" + std::to_string(sched->gomaxprocs.load(rt::relaxed)) +
+                            " but allp has " + std::to_string(live) + " live Ps");
     // The idle list.
     std::unordered_set<const P*> onidle;
     std::int32_t nidle = 0;
@@ -219,8 +230,8 @@ class Checker {
     }
     // seq_cst: matches the writers; the value is stable under sched.lock.
     if (sched->npidle.load(rt::seq_cst) != nidle)
-      bad("npidle", "npidle=" + std::to_string(sched->npidle.load(rt::seq_cst)) + " but the idle list has " +
-                        std::to_string(nidle) + " Ps");
+      bad("npidle", "npidle=" + std::to_string(sched->npidle.load(rt::seq_cst)) +
+                        " but the idle list has " + std::to_string(nidle) + " Ps");
     for (std::int32_t i = 0; i < nalloc; i++) {
       P* pp = sched->allp.slot(i);
       const PStatus st = pp->pstatus();
@@ -229,9 +240,11 @@ class Checker {
       if (bit != (onidle.count(pp) != 0))
         bad("idle_list", pname(pp) + (bit ? " has its idlepMask bit set but is not on the idle list"
                                           : " is on the idle list without its idlepMask bit"));
-      if (pp->id != i) bad("p_m_link", "allp[" + std::to_string(i) + "] has id " + std::to_string(pp->id));
+      if (pp->id != i)
+        bad("p_m_link", "allp[" + std::to_string(i) + "] has id " + std::to_string(pp->id));
       if (i >= live) {
-        if (st != PStatus::dead) bad("p_dead", pname(pp) + " is past gomaxprocs but " + pstatus_name(st));
+        if (st != PStatus::dead)
+          bad("p_dead", pname(pp) + " is past gomaxprocs but " + pstatus_name(st));
         if (!pp->runq.empty()) bad("p_dead", pname(pp) + " is dead with a non-empty run queue");
         continue;
       }
@@ -239,12 +252,14 @@ class Checker {
       if (st != PStatus::gcstop)
         bad("gcstop", "the world is stopped but " + pname(pp) + " is " + pstatus_name(st));
       if (pp == self_->p) {
-        if (pp->m != self_) bad("p_m_link", pname(pp) + ".m=" + mname(pp->m) + " but " + mname(self_) + " holds it");
+        if (pp->m != self_)
+          bad("p_m_link", pname(pp) + ".m=" + mname(pp->m) + " but " + mname(self_) + " holds it");
       } else if (pp->m != nullptr) {
         bad("p_m_link", pname(pp) + " is stopped but attached to " + mname(pp->m));
       }
       if (st == PStatus::running && (pp->m == nullptr || pp->m->p != pp))
-        bad("p_m_link", pname(pp) + " is running but its M (" + mname(pp->m) + ") does not point back");
+        bad("p_m_link",
+            pname(pp) + " is running but its M (" + mname(pp->m) + ") does not point back");
       check_runq(pp);
       // The free list.
       std::int32_t n = 0;
@@ -256,22 +271,26 @@ class Checker {
         if (Loc* l = loc_of(gp, pname(pp) + ".gFree")) l->add(l->freel, pname(pp) + ".gFree");
       }
       if (n != pp->gFreeCount)
-        bad("free_list", pname(pp) + ".gFreeCount=" + std::to_string(pp->gFreeCount) + " but its list holds " +
-                             std::to_string(n));
+        bad("free_list", pname(pp) + ".gFreeCount=" + std::to_string(pp->gFreeCount) +
+                             " but its list holds " + std::to_string(n));
     }
   }
 
   void check_runq(P* pp) {
     LocalRunQueue& q = pp->runq;
-    const std::uint32_t h = InvariantsAccess::head(q).load(rt::acquire);  // acquire: as LocalRunQueue::head()
-    const std::uint32_t t = InvariantsAccess::tail(q).load(rt::acquire);  // acquire: as LocalRunQueue::tail()
+    const std::uint32_t h =
+        InvariantsAccess::head(q).load(rt::acquire);  // acquire: as LocalRunQueue::head()
+    const std::uint32_t t =
+        InvariantsAccess::tail(q).load(rt::acquire);  // acquire: as LocalRunQueue::tail()
     // head <= tail <= head + 256, in mod-2^32 arithmetic.
     if (t - h > LocalRunQueue::kSize) {
-      bad("runq_bounds", pname(pp) + ".runq head=" + std::to_string(h) + " tail=" + std::to_string(t) +
-                             " (tail - head = " + std::to_string(static_cast<std::int32_t>(t - h)) + ")");
+      bad("runq_bounds",
+          pname(pp) + ".runq head=" + std::to_string(h) + " tail=" + std::to_string(t) +
+              " (tail - head = " + std::to_string(static_cast<std::int32_t>(t - h)) + ")");
     } else {
       for (std::uint32_t i = h; i != t; i++) {
-        G* gp = InvariantsAccess::slot(q, i).load(rt::relaxed);  // relaxed: world stopped, no producer
+        G* gp =
+            InvariantsAccess::slot(q, i).load(rt::relaxed);  // relaxed: world stopped, no producer
         const std::string w = pname(pp) + ".runq[" + std::to_string(i % LocalRunQueue::kSize) + "]";
         if (gp == nullptr) bad("runq_bounds", w + " is empty inside [head, tail)");
         if (Loc* l = loc_of(gp, w)) l->add(l->runq, w);
@@ -295,8 +314,8 @@ class Checker {
     }
     if (last != q.tail) bad("global_runq", "the global runq's tail is not its last G");
     if (n != sched->runq.size())
-      bad("global_runq", "global runq size=" + std::to_string(sched->runq.size()) + " but it holds " +
-                             std::to_string(n));
+      bad("global_runq", "global runq size=" + std::to_string(sched->runq.size()) +
+                             " but it holds " + std::to_string(n));
     n = 0;
     for (G* gp = sched->gFree.list.head; gp; gp = gp->schedlink) {
       if (static_cast<std::size_t>(++n) > limit) {
@@ -306,8 +325,8 @@ class Checker {
       if (Loc* l = loc_of(gp, "sched.gFree")) l->add(l->freel, "sched.gFree");
     }
     if (n != sched->gFree.n.load(rt::relaxed))  // relaxed: under gFree.lock
-      bad("free_list", "sched.gFree.n=" + std::to_string(sched->gFree.n.load(rt::relaxed)) + " but it holds " +
-                           std::to_string(n));
+      bad("free_list", "sched.gFree.n=" + std::to_string(sched->gFree.n.load(rt::relaxed)) +
+                           " but it holds " + std::to_string(n));
   }
 
   void check_ms() GMPKIT_NO_TSA {
@@ -321,9 +340,11 @@ class Checker {
       idle.insert(mp);
     }
     if (nidle != sched->nmidle)
-      bad("midle", "nmidle=" + std::to_string(sched->nmidle) + " but the idle-M list has " + std::to_string(nidle));
+      bad("midle", "nmidle=" + std::to_string(sched->nmidle) + " but the idle-M list has " +
+                       std::to_string(nidle));
     std::int32_t nspinning = 0;
-    for (M* mp = sched->allm.load(rt::acquire); mp; mp = mp->alllink) {  // acquire: pairs with allocm's publish
+    for (M* mp = sched->allm.load(rt::acquire); mp;
+         mp = mp->alllink) {  // acquire: pairs with allocm's publish
       ms_.push_back(mp);
       if (mp->exited.load(rt::acquire)) {  // acquire: its last writes are visible
         if (idle.count(mp)) bad("midle", mname(mp) + " has exited but is on the idle-M list");
@@ -332,19 +353,22 @@ class Checker {
       if (mp->spinning) {
         nspinning++;
         if (mp->p == nullptr || mp->curg != nullptr)
-          bad("nmspinning", mname(mp) + " is spinning with p=" + pname(mp->p) + " curg=" +
-                                (mp->curg ? gname(mp->curg) : std::string("nil")));
+          bad("nmspinning", mname(mp) + " is spinning with p=" + pname(mp->p) +
+                                " curg=" + (mp->curg ? gname(mp->curg) : std::string("nil")));
       }
       if (idle.count(mp) && (mp->p != nullptr || mp->curg != nullptr || mp->spinning))
         bad("midle", mname(mp) + " is on the idle-M list with p=" + pname(mp->p) +
                          (mp->curg ? " and a G" : "") + (mp->spinning ? " spinning" : ""));
       if (mp->p != nullptr && mp->p->m != mp)
-        bad("p_m_link", mname(mp) + ".p=" + pname(mp->p) + " but " + pname(mp->p) + ".m=" + mname(mp->p->m));
-      if (mp->p != nullptr && mp != self_) bad("p_m_link", mname(mp) + " holds " + pname(mp->p) + " in a stopped world");
+        bad("p_m_link",
+            mname(mp) + ".p=" + pname(mp->p) + " but " + pname(mp->p) + ".m=" + mname(mp->p->m));
+      if (mp->p != nullptr && mp != self_)
+        bad("p_m_link", mname(mp) + " holds " + pname(mp->p) + " in a stopped world");
       if (G* gp = mp->curg) {
         if (Loc* l = loc_of(gp, mname(mp) + ".curg")) {
           l->add(l->curg, mname(mp) + ".curg");
-          if (gp->m != mp) bad("curg_link", mname(mp) + ".curg=" + gname(gp) + " but its m is " + mname(gp->m));
+          if (gp->m != mp)
+            bad("curg_link", mname(mp) + ".curg=" + gname(gp) + " but its m is " + mname(gp->m));
         }
       }
       if (G* lg = mp->lockedg) {
@@ -352,20 +376,23 @@ class Checker {
           bad("unknown_g", mname(mp) + ".lockedg is not in allgs");
         } else {
           if (lg->lockedm != mp)
-            bad("locked_pair", mname(mp) + ".lockedg=" + gname(lg) + " but its lockedm is " + mname(lg->lockedm));
+            bad("locked_pair",
+                mname(mp) + ".lockedg=" + gname(lg) + " but its lockedm is " + mname(lg->lockedm));
           if (mp->curg != nullptr && mp->curg != lg)
-            bad("locked_pair", mname(mp) + " is locked to " + gname(lg) + " but runs " + gname(mp->curg));
+            bad("locked_pair",
+                mname(mp) + " is locked to " + gname(lg) + " but runs " + gname(mp->curg));
         }
       }
     }
     // seq_cst: as the writers (the spinning dance); stable while stopped.
     if (sched->nmspinning.load(rt::seq_cst) != nspinning)
-      bad("nmspinning", "nmspinning=" + std::to_string(sched->nmspinning.load(rt::seq_cst)) + " but " +
-                            std::to_string(nspinning) + " Ms are spinning");
+      bad("nmspinning", "nmspinning=" + std::to_string(sched->nmspinning.load(rt::seq_cst)) +
+                            " but " + std::to_string(nspinning) + " Ms are spinning");
   }
 
   void check_waits() {
-    std::unordered_map<std::size_t, std::pair<std::uint32_t, std::uint32_t>> roots;  // root -> (nwait, queued)
+    std::unordered_map<std::size_t, std::pair<std::uint32_t, std::uint32_t>>
+        roots;  // root -> (nwait, queued)
     for (const SemaEntry& e : sema_) {
       auto& r = roots[e.root];
       r.first = e.nwait;
@@ -376,10 +403,12 @@ class Checker {
     }
     for (const auto& [root, r] : roots)
       if (r.first != r.second)
-        bad("sema_root", "sema root " + std::to_string(root) + " has nwait=" + std::to_string(r.first) + " but " +
+        bad("sema_root", "sema root " + std::to_string(root) +
+                             " has nwait=" + std::to_string(r.first) + " but " +
                              std::to_string(r.second) + " queued Gs");
     for (const PdEntry& e : pd_) {
-      const std::string w = std::string("fd ") + std::to_string(e.fd) + (e.mode == 'r' ? " (read)" : " (write)");
+      const std::string w =
+          std::string("fd ") + std::to_string(e.fd) + (e.mode == 'r' ? " (read)" : " (write)");
       if (Loc* l = loc_of(e.gp, w)) l->add(l->pd, w);
     }
     for (const TimerEntry& e : timers_) {
@@ -412,8 +441,9 @@ class Checker {
         std::string operator+(const char* rest) const { return std::string(*this) + rest; }
       } at{gp, st, l};
       if (gp->lockedm != nullptr && gp->lockedm->lockedg != gp)
-        bad("locked_pair", gname(gp) + ".lockedm=" + mname(gp->lockedm) + " but its lockedg is " +
-                               (gp->lockedm->lockedg ? gname(gp->lockedm->lockedg) : std::string("nil")));
+        bad("locked_pair",
+            gname(gp) + ".lockedm=" + mname(gp->lockedm) + " but its lockedg is " +
+                (gp->lockedm->lockedg ? gname(gp->lockedm->lockedg) : std::string("nil")));
       if (l.runq > 0 && st != GStatus::runnable) bad("runq_not_runnable", at);
       if (l.freel > 0 && st != GStatus::dead) bad("free_list", at + ": a live G on a free list");
       if (l.curg > 0 && st != GStatus::running && st != GStatus::syscall) bad("curg_link", at);
@@ -421,38 +451,49 @@ class Checker {
       switch (st) {
         case GStatus::idle:
         case GStatus::dead:
-          if (l.freel != 1 || l.runq + l.curg + l.waits() != 0) bad("free_list", at + ": a dead G must be on one free list");
+          if (l.freel != 1 || l.runq + l.curg + l.waits() != 0)
+            bad("free_list", at + ": a dead G must be on one free list");
           continue;
         case GStatus::runnable:
-          if (l.runq == 0) bad("runnable_lost", at);
-          else if (l.runq > 1) bad("runq_duplicate", at);
+          if (l.runq == 0)
+            bad("runnable_lost", at);
+          else if (l.runq > 1)
+            bad("runq_duplicate", at);
           if (l.curg + l.freel + l.waits() != 0) bad("runnable_elsewhere", at);
           break;
         case GStatus::running:
           if (l.curg != 1 || gp->m == nullptr || gp->m->curg != gp)
-            bad("running_g", at + ": not curg of exactly one M that points back (m=" + mname(gp->m) + ")");
+            bad("running_g",
+                at + ": not curg of exactly one M that points back (m=" + mname(gp->m) + ")");
           else if (gp->m->p == nullptr)
             bad("running_g", at + " on " + mname(gp->m) + ", which holds no P");
           if (gp->m != self_) bad("running_g", at + ": running while the world is stopped");
           break;
         case GStatus::syscall:
           if (l.curg != 1 || gp->m == nullptr || gp->m->curg != gp)
-            bad("syscall_g", at + ": not curg of exactly one M that points back (m=" + mname(gp->m) + ")");
+            bad("syscall_g",
+                at + ": not curg of exactly one M that points back (m=" + mname(gp->m) + ")");
           else if (gp->m->p != nullptr)
             bad("syscall_g", at + " on " + mname(gp->m) + ", which still holds " + pname(gp->m->p));
           break;
         case GStatus::waiting: {
           if (gp->m != nullptr) bad("waiting_g", at + " but has m=" + mname(gp->m));
-          const WaitReason r = gp->waitreason.load(rt::relaxed);  // relaxed: written before the park's status CAS
+          const WaitReason r =
+              gp->waitreason.load(rt::relaxed);  // relaxed: written before the park's status CAS
           const char* want = nullptr;
           int have = 0;
-          if (r == WaitReason::sleep) want = "its timer", have = l.timer;
-          else if (r == WaitReason::io_wait) want = "a poll descriptor", have = l.pd;
-          else if (sema_reason(r)) want = "a sema root", have = l.sema;
+          if (r == WaitReason::sleep)
+            want = "its timer", have = l.timer;
+          else if (r == WaitReason::io_wait)
+            want = "a poll descriptor", have = l.pd;
+          else if (sema_reason(r))
+            want = "a sema root", have = l.sema;
           if (want != nullptr && (have != 1 || l.waits() != 1))
-            bad("waiting_g", at + ": waiting for '" + wait_reason_string(r) + "' must be on exactly " + want);
+            bad("waiting_g",
+                at + ": waiting for '" + wait_reason_string(r) + "' must be on exactly " + want);
           if (want == nullptr && l.waits() != 0)
-            bad("waiting_g", at + ": waiting for '" + wait_reason_string(r) + "' but on another wait structure");
+            bad("waiting_g",
+                at + ": waiting for '" + wait_reason_string(r) + "' but on another wait structure");
           break;
         }
         case GStatus::preempted:
@@ -467,45 +508,54 @@ class Checker {
     std::int64_t counted = 0;
     for (std::int32_t i = 0; i < sched->allp.allocated(); i++) {
       P* pp = sched->allp.slot(i);
-      counted += pp->ngcreated.load(rt::relaxed) - pp->ngexited.load(rt::relaxed);  // relaxed: owners are stopped
+      counted += pp->ngcreated.load(rt::relaxed) -
+                 pp->ngexited.load(rt::relaxed);  // relaxed: owners are stopped
     }
     if (counted != live)
-      bad("goroutine_count", std::to_string(live) + " live Gs but the per-P counters say " + std::to_string(counted));
+      bad("goroutine_count",
+          std::to_string(live) + " live Gs but the per-P counters say " + std::to_string(counted));
     const std::int64_t api = gmpkit::num_goroutine() + system_goroutines();
     if (api != live)
-      bad("goroutine_count", std::to_string(live) + " live Gs but num_goroutine() + system goroutines = " +
-                                 std::to_string(api));
+      bad("goroutine_count",
+          std::to_string(live) +
+              " live Gs but num_goroutine() + system goroutines = " + std::to_string(api));
   }
 
   // The full state, for the report.
   void describe() GMPKIT_NO_TSA {
     char buf[512];
     std::string& s = state_;
-    std::snprintf(buf, sizeof buf,
-                  "sched: gomaxprocs=%d npidle=%d nmspinning=%d nmidle=%d nmidlelocked=%d mnext=%" PRId64
-                  " runqsize=%d gFree.n=%d caller=%s\n",
-                  sched->gomaxprocs.load(rt::relaxed), sched->npidle.load(rt::relaxed),  // relaxed: a report
-                  sched->nmspinning.load(rt::relaxed), sched->nmidle, sched->nmidlelocked, sched->mnext,
-                  sched->runq.size(), sched->gFree.n.load(rt::relaxed), mname(self_).c_str());
+    std::snprintf(
+        buf, sizeof buf,
+        "sched: gomaxprocs=%d npidle=%d nmspinning=%d nmidle=%d nmidlelocked=%d mnext=%" PRId64
+        " runqsize=%d gFree.n=%d caller=%s\n",
+        sched->gomaxprocs.load(rt::relaxed), sched->npidle.load(rt::relaxed),  // relaxed: a report
+        sched->nmspinning.load(rt::relaxed), sched->nmidle, sched->nmidlelocked, sched->mnext,
+        sched->runq.size(), sched->gFree.n.load(rt::relaxed), mname(self_).c_str());
     s += buf;
     for (std::int32_t i = 0; i < sched->allp.allocated(); i++) {
       P* pp = sched->allp.slot(i);
       G* rn = pp->runq.runnext_peek();
       std::snprintf(buf, sizeof buf,
-                    "  P%d: status=%s m=%s runq head=%u tail=%u runnext=%s gfreecnt=%d timers=%u schedtick=%u\n", i,
-                    pstatus_name(pp->pstatus()), mname(pp->m).c_str(), pp->runq.head(), pp->runq.tail(),
-                    rn ? gname(rn).c_str() : "nil", pp->gFreeCount,
-                    pp->timers.numTimers.load(rt::relaxed), pp->schedtick.load(rt::relaxed));  // relaxed: a report
+                    "  P%d: status=%s m=%s runq head=%u tail=%u runnext=%s gfreecnt=%d timers=%u "
+                    "schedtick=%u\n",
+                    i, pstatus_name(pp->pstatus()), mname(pp->m).c_str(), pp->runq.head(),
+                    pp->runq.tail(), rn ? gname(rn).c_str() : "nil", pp->gFreeCount,
+                    pp->timers.numTimers.load(rt::relaxed),
+                    pp->schedtick.load(rt::relaxed));  // relaxed: a report
       s += buf;
     }
     for (M* mp : ms_) {
-      std::snprintf(buf, sizeof buf,
-                    "  M%" PRId64 ": p=%s curg=%s nextp=%s oldp=%s spinning=%d blocked=%d lockedg=%s lockedwait=%d "
-                    "exited=%d%s\n",
-                    mp->id, pname(mp->p).c_str(), mp->curg ? gname(mp->curg).c_str() : "nil",
-                    pname(mp->nextp).c_str(), pname(mp->oldp).c_str(), mp->spinning, mp->blocked,
-                    mp->lockedg ? gname(mp->lockedg).c_str() : "nil", mp->lockedwait,
-                    mp->exited.load(rt::relaxed), mp == sched->sysmon_m ? " (sysmon)" : "");  // relaxed: a report
+      std::snprintf(
+          buf, sizeof buf,
+          "  M%" PRId64
+          ": p=%s curg=%s nextp=%s oldp=%s spinning=%d blocked=%d lockedg=%s lockedwait=%d "
+          "exited=%d%s\n",
+          mp->id, pname(mp->p).c_str(), mp->curg ? gname(mp->curg).c_str() : "nil",
+          pname(mp->nextp).c_str(), pname(mp->oldp).c_str(), mp->spinning, mp->blocked,
+          mp->lockedg ? gname(mp->lockedg).c_str() : "nil", mp->lockedwait,
+          mp->exited.load(rt::relaxed),
+          mp == sched->sysmon_m ? " (sysmon)" : "");  // relaxed: a report
       s += buf;
     }
     std::size_t shown = 0, dead = 0;
@@ -517,16 +567,17 @@ class Checker {
       }
       if (++shown > 1000) continue;
       auto it = locs_.find(gp);
-      std::snprintf(buf, sizeof buf, "  G%" PRId64 ": status=%s(%s) m=%s lockedm=%s at: %s\n", gp->goid,
-                    gstatus_name(st), wait_reason_string(gp->waitreason.load(rt::relaxed)),  // relaxed: a report
+      std::snprintf(buf, sizeof buf, "  G%" PRId64 ": status=%s(%s) m=%s lockedm=%s at: %s\n",
+                    gp->goid, gstatus_name(st),
+                    wait_reason_string(gp->waitreason.load(rt::relaxed)),  // relaxed: a report
                     mname(gp->m).c_str(), mname(gp->lockedm).c_str(),
                     it == locs_.end() ? "nowhere" : it->second.where.c_str());
       s += buf;
       const std::uint32_t count = gp->history_n < G::kHistory ? gp->history_n : G::kHistory;
       for (std::uint32_t k = 0; k < count; k++) {
         const GTransition& t = gp->history[(gp->history_n - count + k) % G::kHistory];
-        std::snprintf(buf, sizeof buf, "      %s -> %s on M%d at %" PRId64 "ns\n", gstatus_name(t.from),
-                      gstatus_name(t.to), t.m, t.when);
+        std::snprintf(buf, sizeof buf, "      %s -> %s on M%d at %" PRId64 "ns\n",
+                      gstatus_name(t.from), gstatus_name(t.to), t.m, t.when);
         s += buf;
       }
     }
@@ -548,7 +599,8 @@ class Checker {
 };
 
 [[noreturn]] void die(const debug::InvariantReport& r) {
-  const std::string s = "gmpkit: fatal error: scheduler invariant violated (debug::verify_invariants)\n" + r.str();
+  const std::string s =
+      "gmpkit: fatal error: scheduler invariant violated (debug::verify_invariants)\n" + r.str();
   rt::write_stderr(s.data(), s.size());
   std::abort();
 }
@@ -584,7 +636,8 @@ using namespace core;
 
 bool InvariantReport::has(const std::string& kind) const {
   for (const std::string& v : violations)
-    if (v.compare(0, kind.size(), kind) == 0 && v.size() > kind.size() && v[kind.size()] == ':') return true;
+    if (v.compare(0, kind.size(), kind) == 0 && v.size() > kind.size() && v[kind.size()] == ':')
+      return true;
   return false;
 }
 
@@ -599,7 +652,8 @@ InvariantReport verify_invariants(InvariantMode mode) {
   G* gp = mp ? mp->curg : nullptr;
   if (gp == nullptr || sched == nullptr)
     throw usage_error(
-        "gmpkit: debug::verify_invariants() called outside a goroutine (it stops the world, which only a "
+        "gmpkit: debug::verify_invariants() called outside a goroutine (it stops the world, which "
+        "only a "
         "goroutine can do: call it from inside gmpkit::run)");
   // relaxed: only gp itself stores gp there (stw.cpp).
   const bool own = sched->stw_owner.load(rt::relaxed) == gp;
@@ -607,13 +661,17 @@ InvariantReport verify_invariants(InvariantMode mode) {
   InvariantReport r;
   // acquire: pairs with begin_shutdown; an exiting runtime stops without
   // stopping the world, so there is nothing consistent to check.
-  if (!sched->exiting.load(rt::acquire)) r = observe::check_stopped_world(getm(), mode == InvariantMode::report);
-  if (!r.ok() && mode == InvariantMode::abort) observe::die(r);  // the world stays stopped: the state is as found
+  if (!sched->exiting.load(rt::acquire))
+    r = observe::check_stopped_world(getm(), mode == InvariantMode::report);
+  if (!r.ok() && mode == InvariantMode::abort)
+    observe::die(r);  // the world stays stopped: the state is as found
   observe::g_nchecks.fetch_add(1, rt::relaxed);  // relaxed: a statistic
   if (!own) start_the_world();
   return r;
 }
 
-std::int64_t invariant_checks() { return observe::g_nchecks.load(rt::relaxed); }  // relaxed: a statistic
+std::int64_t invariant_checks() {
+  return observe::g_nchecks.load(rt::relaxed);
+}  // relaxed: a statistic
 
 }  // namespace gmpkit::debug

@@ -20,7 +20,9 @@ struct InvariantsAccess {
   static rt::Atomic<std::uint32_t>& head(LocalRunQueue& q) noexcept { return q.head_; }
   static rt::Atomic<std::uint32_t>& tail(LocalRunQueue& q) noexcept { return q.tail_; }
   static rt::Atomic<G*>& runnext(LocalRunQueue& q) noexcept { return q.runnext_; }
-  static rt::Atomic<G*>& slot(LocalRunQueue& q, std::uint32_t i) noexcept { return q.slots_[i % LocalRunQueue::kSize]; }
+  static rt::Atomic<G*>& slot(LocalRunQueue& q, std::uint32_t i) noexcept {
+    return q.slots_[i % LocalRunQueue::kSize];
+  }
   static GQueue& list(GlobalRunQueue& q) noexcept { return q.q_; }
   static rt::Atomic<std::int32_t>& size(GlobalRunQueue& q) noexcept { return q.size_; }
 };

@@ -22,7 +22,8 @@ std::vector<std::function<void()>> g_undo;  // the stopped world's owner only
 // A G taken from our P's run queue (runnext first), and whether it was runnext.
 G* take_runnable(P* pp, bool* wasNext) {
   G* gp = pp->runq.get(wasNext);  // we are pp's only user: the world is stopped
-  if (gp == nullptr) throw usage_error("gmpkit: testing::corrupt needs a runnable G in the caller's run queue");
+  if (gp == nullptr)
+    throw usage_error("gmpkit: testing::corrupt needs a runnable G in the caller's run queue");
   return gp;
 }
 
@@ -30,41 +31,65 @@ G* take_runnable(P* pp, bool* wasNext) {
 
 const char* violation_kind(Corruption c) {
   switch (c) {
-    case Corruption::lost_runnable: return "runnable_lost";
-    case Corruption::duplicate_runq_entry: return "runq_duplicate";
-    case Corruption::runq_bounds: return "runq_bounds";
-    case Corruption::wrong_npidle: return "npidle";
-    case Corruption::wrong_nmspinning: return "nmspinning";
-    case Corruption::p_m_link: return "p_m_link";
-    case Corruption::locked_pair: return "locked_pair";
-    case Corruption::goroutine_count: return "goroutine_count";
-    case Corruption::free_list: return "free_list";
-    case Corruption::global_runq_size: return "global_runq";
-    default: return "?";
+    case Corruption::lost_runnable:
+      return "runnable_lost";
+    case Corruption::duplicate_runq_entry:
+      return "runq_duplicate";
+    case Corruption::runq_bounds:
+      return "runq_bounds";
+    case Corruption::wrong_npidle:
+      return "npidle";
+    case Corruption::wrong_nmspinning:
+      return "nmspinning";
+    case Corruption::p_m_link:
+      return "p_m_link";
+    case Corruption::locked_pair:
+      return "locked_pair";
+    case Corruption::goroutine_count:
+      return "goroutine_count";
+    case Corruption::free_list:
+      return "free_list";
+    case Corruption::global_runq_size:
+      return "global_runq";
+    default:
+      return "?";
   }
 }
 
 const char* corruption_name(Corruption c) {
   switch (c) {
-    case Corruption::lost_runnable: return "lost_runnable";
-    case Corruption::duplicate_runq_entry: return "duplicate_runq_entry";
-    case Corruption::runq_bounds: return "runq_bounds";
-    case Corruption::wrong_npidle: return "wrong_npidle";
-    case Corruption::wrong_nmspinning: return "wrong_nmspinning";
-    case Corruption::p_m_link: return "p_m_link";
-    case Corruption::locked_pair: return "locked_pair";
-    case Corruption::goroutine_count: return "goroutine_count";
-    case Corruption::free_list: return "free_list";
-    case Corruption::global_runq_size: return "global_runq_size";
-    default: return "?";
+    case Corruption::lost_runnable:
+      return "lost_runnable";
+    case Corruption::duplicate_runq_entry:
+      return "duplicate_runq_entry";
+    case Corruption::runq_bounds:
+      return "runq_bounds";
+    case Corruption::wrong_npidle:
+      return "wrong_npidle";
+    case Corruption::wrong_nmspinning:
+      return "wrong_nmspinning";
+    case Corruption::p_m_link:
+      return "p_m_link";
+    case Corruption::locked_pair:
+      return "locked_pair";
+    case Corruption::goroutine_count:
+      return "goroutine_count";
+    case Corruption::free_list:
+      return "free_list";
+    case Corruption::global_runq_size:
+      return "global_runq_size";
+    default:
+      return "?";
   }
 }
 
 void corrupt(Corruption c) GMPKIT_NO_TSA {
   M* mp = getm();
   G* self = mp ? mp->curg : nullptr;
-  if (self == nullptr || sched == nullptr || sched->stw_owner.load(rt::relaxed) != self)  // relaxed: only self stores self
-    throw usage_error("gmpkit: testing::corrupt called by a goroutine that has not stopped the world");
+  if (self == nullptr || sched == nullptr ||
+      sched->stw_owner.load(rt::relaxed) != self)  // relaxed: only self stores self
+    throw usage_error(
+        "gmpkit: testing::corrupt called by a goroutine that has not stopped the world");
   P* pp = mp->p;
   // All relaxed below: the world is stopped and we are the only writer.
   if (c & Corruption::lost_runnable) {
@@ -117,7 +142,8 @@ void corrupt(Corruption c) GMPKIT_NO_TSA {
   if (c & Corruption::goroutine_count) {
     P* p0 = sched->allp[0];
     p0->ngcreated.store(p0->ngcreated.load(rt::relaxed) + 1, rt::relaxed);
-    g_undo.push_back([p0] { p0->ngcreated.store(p0->ngcreated.load(rt::relaxed) - 1, rt::relaxed); });
+    g_undo.push_back(
+        [p0] { p0->ngcreated.store(p0->ngcreated.load(rt::relaxed) - 1, rt::relaxed); });
   }
   if (c & Corruption::free_list) {
     pp->gFreeCount++;

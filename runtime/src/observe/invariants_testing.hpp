@@ -23,16 +23,17 @@ namespace gmpkit::debug::testing {
 
 enum class Corruption : std::uint32_t {
   none = 0,
-  lost_runnable = 1u << 0,         // a runnable G taken off our run queue -> "runnable_lost"
-  duplicate_runq_entry = 1u << 1,  // a G of our run queue also put on the global runq -> "runq_duplicate"
-  runq_bounds = 1u << 2,           // our P's runq tail pushed 300 past its head -> "runq_bounds"
-  wrong_npidle = 1u << 3,          // npidle one more than the idle list -> "npidle"
-  wrong_nmspinning = 1u << 4,      // nmspinning one more than the spinning Ms -> "nmspinning"
-  p_m_link = 1u << 5,              // our P no longer points at our M -> "p_m_link"
-  locked_pair = 1u << 6,           // our G says it is locked to our M, the M disagrees -> "locked_pair"
-  goroutine_count = 1u << 7,       // a goroutine counted that does not exist -> "goroutine_count"
-  free_list = 1u << 8,             // our P's free-G count off by one -> "free_list"
-  global_runq_size = 1u << 9,      // the global runq's size off by one -> "global_runq"
+  lost_runnable = 1u << 0,  // a runnable G taken off our run queue -> "runnable_lost"
+  duplicate_runq_entry =
+      1u << 1,  // a G of our run queue also put on the global runq -> "runq_duplicate"
+  runq_bounds = 1u << 2,  // our P's runq tail pushed 300 past its head -> "runq_bounds"
+  wrong_npidle = 1u << 3,  // npidle one more than the idle list -> "npidle"
+  wrong_nmspinning = 1u << 4,  // nmspinning one more than the spinning Ms -> "nmspinning"
+  p_m_link = 1u << 5,  // our P no longer points at our M -> "p_m_link"
+  locked_pair = 1u << 6,  // our G says it is locked to our M, the M disagrees -> "locked_pair"
+  goroutine_count = 1u << 7,  // a goroutine counted that does not exist -> "goroutine_count"
+  free_list = 1u << 8,  // our P's free-G count off by one -> "free_list"
+  global_runq_size = 1u << 9,  // the global runq's size off by one -> "global_runq"
 };
 constexpr Corruption operator|(Corruption a, Corruption b) {
   return static_cast<Corruption>(static_cast<std::uint32_t>(a) | static_cast<std::uint32_t>(b));
@@ -41,9 +42,9 @@ constexpr bool operator&(Corruption a, Corruption b) {
   return (static_cast<std::uint32_t>(a) & static_cast<std::uint32_t>(b)) != 0;
 }
 inline constexpr Corruption kAllCorruptions[] = {
-    Corruption::lost_runnable, Corruption::duplicate_runq_entry, Corruption::runq_bounds,
-    Corruption::wrong_npidle,  Corruption::wrong_nmspinning,     Corruption::p_m_link,
-    Corruption::locked_pair,   Corruption::goroutine_count,      Corruption::free_list,
+    Corruption::lost_runnable,    Corruption::duplicate_runq_entry, Corruption::runq_bounds,
+    Corruption::wrong_npidle,     Corruption::wrong_nmspinning,     Corruption::p_m_link,
+    Corruption::locked_pair,      Corruption::goroutine_count,      Corruption::free_list,
     Corruption::global_runq_size,
 };
 

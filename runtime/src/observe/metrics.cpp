@@ -2,8 +2,8 @@
 // counters and histograms. During a run it reads the live Sched (relaxed
 // loads: statistics, each value individually current); when run() ends,
 // shutdown stores a final snapshot here so results stay readable.
-#include "core/sched.hpp"
 #include "gmpkit/metrics.hpp"
+#include "core/sched.hpp"
 
 namespace gmpkit::core {
 
@@ -38,7 +38,8 @@ Metrics collect() {
   m.preemptions_async = sched->nasyncpreempt.load(rt::relaxed);
   // Async preemptions are also counted in npreempted; the two are read a
   // moment apart, so clamp the difference.
-  m.preemptions_sync = m.preemptions > m.preemptions_async ? m.preemptions - m.preemptions_async : 0;
+  m.preemptions_sync =
+      m.preemptions > m.preemptions_async ? m.preemptions - m.preemptions_async : 0;
   m.preempt_signals = sched->npreemptsig.load(rt::relaxed);
   m.sched_latency = sched->sched_latency.snapshot();
   return m;

@@ -58,22 +58,25 @@ void appendf(std::string& out, const char* fmt, ...) {
   va_start(ap, fmt);
   int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
-  if (n > 0) out.append(buf, static_cast<std::size_t>(n) < sizeof buf ? static_cast<std::size_t>(n) : sizeof buf - 1);
+  if (n > 0)
+    out.append(buf, static_cast<std::size_t>(n) < sizeof buf ? static_cast<std::size_t>(n)
+                                                             : sizeof buf - 1);
 }
 
 const char* tf(bool b) { return b ? "true" : "false"; }
 
 // The body of Go's schedtrace, sched.lock held by the caller.
-GMPKIT_RACY_READER void schedtrace_locked(std::string& out, bool detailed, std::int64_t now) GMPKIT_NO_TSA {
+GMPKIT_RACY_READER void schedtrace_locked(std::string& out, bool detailed,
+                                          std::int64_t now) GMPKIT_NO_TSA {
   std::int64_t start = g_starttime.load(rt::relaxed);  // relaxed: see g_starttime
   if (start == 0) start = now;
   // relaxed loads below: a diagnostic snapshot, each value individually current.
   appendf(out,
           "SCHED %" PRId64 "ms: gomaxprocs=%d idleprocs=%d threads=%" PRId64
           " spinningthreads=%d needspinning=0 idlethreads=%d runqueue=%d",
-          (now - start) / 1000000, sched->gomaxprocs.load(rt::relaxed), sched->npidle.load(rt::relaxed),
-          static_cast<std::int64_t>(sched->mnext - sched->nmfreed), sched->nmspinning.load(rt::relaxed),
-          sched->nmidle, sched->runq.size());
+          (now - start) / 1000000, sched->gomaxprocs.load(rt::relaxed),
+          sched->npidle.load(rt::relaxed), static_cast<std::int64_t>(sched->mnext - sched->nmfreed),
+          sched->nmspinning.load(rt::relaxed), sched->nmidle, sched->runq.size());
   if (detailed) {
     appendf(out, " gcwaiting=%d nmidlelocked=%d stopwait=%d sysmonwait=0\n",
             sched->gcwaiting.load(rt::relaxed) ? 1 : 0, sched->nmidlelocked, sched->stopwait);
@@ -89,8 +92,9 @@ GMPKIT_RACY_READER void schedtrace_locked(std::string& out, bool detailed, std::
               "  P%zu: status=%u schedtick=%u syscalltick=%u m=%" PRId64
               " runqsize=%u gfreecnt=%d timerslen=%u\n",
               i, static_cast<unsigned>(pp->pstatus()), pp->schedtick.load(rt::relaxed),
-              pp->syscalltick.load(rt::relaxed), mp != nullptr ? read_once(mp->id) : std::int64_t{-1},
-              t - h, read_once(pp->gFreeCount), pp->timers.numTimers.load(rt::relaxed));
+              pp->syscalltick.load(rt::relaxed),
+              mp != nullptr ? read_once(mp->id) : std::int64_t{-1}, t - h,
+              read_once(pp->gFreeCount), pp->timers.numTimers.load(rt::relaxed));
     } else {
       appendf(out, " %s%u%s", i == 0 ? "[" : "", t - h, i + 1 == np ? "]\n" : "");
     }
@@ -99,16 +103,20 @@ GMPKIT_RACY_READER void schedtrace_locked(std::string& out, bool detailed, std::
     if (np == 0) out += " []\n";
     return;
   }
-  for (M* mp = sched->allm.load(rt::acquire); mp != nullptr; mp = read_once(mp->alllink)) {  // acquire: see the M's fields
-    if (mp->exited.load(rt::relaxed)) continue;  // relaxed: a snapshot; Go unlinks exited Ms from allm
+  for (M* mp = sched->allm.load(rt::acquire); mp != nullptr;
+       mp = read_once(mp->alllink)) {  // acquire: see the M's fields
+    if (mp->exited.load(rt::relaxed))
+      continue;  // relaxed: a snapshot; Go unlinks exited Ms from allm
     P* pp = read_once(mp->p);
     G* gp = read_once(mp->curg);
     G* lg = read_once(mp->lockedg);
     appendf(out,
-            "  M%" PRId64 ": p=%d curg=%" PRId64 " mallocing=0 throwing=0 preemptoff= locks=%d dying=0 spinning=%s"
+            "  M%" PRId64 ": p=%d curg=%" PRId64
+            " mallocing=0 throwing=0 preemptoff= locks=%d dying=0 spinning=%s"
             " blocked=%s lockedg=%" PRId64 "\n",
-            mp->id, pp != nullptr ? read_once(pp->id) : -1, gp != nullptr ? read_once(gp->goid) : std::int64_t{-1},
-            read_once(mp->locks), tf(read_once(mp->spinning)), tf(read_once(mp->blocked)),
+            mp->id, pp != nullptr ? read_once(pp->id) : -1,
+            gp != nullptr ? read_once(gp->goid) : std::int64_t{-1}, read_once(mp->locks),
+            tf(read_once(mp->spinning)), tf(read_once(mp->blocked)),
             lg != nullptr ? read_once(lg->goid) : std::int64_t{-1});
   }
   rt::LockGuard g(sched->allglock);  // lock order: sched.lock > allglock
@@ -116,9 +124,11 @@ GMPKIT_RACY_READER void schedtrace_locked(std::string& out, bool detailed, std::
     const GStatus st = gp->status();
     M* mp = read_once(gp->m);
     M* lm = read_once(gp->lockedm);
-    const char* why = st == GStatus::waiting ? wait_reason_string(gp->waitreason.load(rt::relaxed)) : "";
-    appendf(out, "  G%" PRId64 ": status=%u(%s) m=%" PRId64 " lockedm=%" PRId64 "\n", read_once(gp->goid),
-            static_cast<unsigned>(st), why, mp != nullptr ? read_once(mp->id) : std::int64_t{-1},
+    const char* why =
+        st == GStatus::waiting ? wait_reason_string(gp->waitreason.load(rt::relaxed)) : "";
+    appendf(out, "  G%" PRId64 ": status=%u(%s) m=%" PRId64 " lockedm=%" PRId64 "\n",
+            read_once(gp->goid), static_cast<unsigned>(st), why,
+            mp != nullptr ? read_once(mp->id) : std::int64_t{-1},
             lm != nullptr ? read_once(lm->id) : std::int64_t{-1});
   }
 }
@@ -158,7 +168,8 @@ std::int64_t schedtrace_poll(std::int64_t now) {
 namespace gmpkit::debug {
 
 void schedtrace(std::ostream& os, bool detail) {
-  if (core::sched == nullptr) throw usage_error("gmpkit: debug::schedtrace() called with no runtime running");
+  if (core::sched == nullptr)
+    throw usage_error("gmpkit: debug::schedtrace() called with no runtime running");
   os << core::schedtrace_text(detail, rt::nanotime());
 }
 

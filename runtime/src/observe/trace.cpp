@@ -64,8 +64,8 @@ struct Chunk {
 struct ThreadBuf {
   rt::Mutex mu;
   std::uint64_t session = 0;  // under mu: the session `cur` belongs to
-  Chunk* cur = nullptr;       // under mu
-  bool owned = false;         // under the registry lock: a live thread uses it
+  Chunk* cur = nullptr;  // under mu
+  bool owned = false;  // under the registry lock: a live thread uses it
   ThreadBuf* next = nullptr;  // registry list (never unlinked: buffers live for the process)
 };
 
@@ -76,7 +76,7 @@ struct Registry {
 Registry g_registry;
 
 struct Session {
-  rt::Mutex lock;               // guards full and strings
+  rt::Mutex lock;  // guards full and strings
   std::vector<Chunk*> full;
   std::vector<std::string> strings;
   std::uint32_t chunk_events = kDefaultChunkEvents;  // fixed while a session runs
@@ -94,11 +94,11 @@ std::uint64_t g_session_id = 0;  // under g_control; copied into g_cur_session
 rt::Atomic<std::uint64_t> g_cur_session{0};
 rt::Atomic<std::uint64_t> g_seq{1};
 std::FILE* g_file = nullptr;  // under g_control
-std::string g_path;           // under g_control
-std::int64_t g_t0 = 0;        // under g_control
+std::string g_path;  // under g_control
+std::int64_t g_t0 = 0;  // under g_control
 std::uint32_t g_next_chunk_events = 0, g_next_max_chunks = 0;  // under g_control
-trace::Summary g_summary;     // under g_control
-bool g_env_started = false;   // run()'s GMPKIT_TRACE (m0 only)
+trace::Summary g_summary;  // under g_control
+bool g_env_started = false;  // run()'s GMPKIT_TRACE (m0 only)
 
 thread_local TraceStopReason tls_stop_reason = TraceStopReason::yield;
 thread_local bool tls_stop_reason_set = false;
@@ -127,7 +127,9 @@ struct TlsBuf {
     {
       rt::LockGuard g(b->mu);
       if (b->cur) {
-        if (b->session == g_cur_session.load(rt::relaxed)) {  // relaxed: under mu, ordered against stop's collection
+        if (b->session ==
+            g_cur_session.load(
+                rt::relaxed)) {  // relaxed: under mu, ordered against stop's collection
           rt::LockGuard s(g_s.lock);
           g_s.full.push_back(b->cur);
         } else {
@@ -150,28 +152,33 @@ __attribute__((noinline)) ThreadBuf* my_buf() {
 
 void note_dropped(std::uint64_t seq) {
   // The lowest dropped seq is the cut: everything below it was recorded.
-  std::uint64_t c = g_s.cut.load(rt::relaxed);  // relaxed: a CAS-min; the export reads it after stop's locks
-  while (seq < c && !g_s.cut.cas(c, seq, rt::relaxed)) c = g_s.cut.load(rt::relaxed);  // relaxed: as above
-  g_s.overflowed.store(true, rt::relaxed);  // relaxed: later writers may still record, the cut removes them
-  g_s.lost.fetch_add(1, rt::relaxed);       // relaxed: a counter
+  std::uint64_t c =
+      g_s.cut.load(rt::relaxed);  // relaxed: a CAS-min; the export reads it after stop's locks
+  while (seq < c && !g_s.cut.cas(c, seq, rt::relaxed))
+    c = g_s.cut.load(rt::relaxed);  // relaxed: as above
+  g_s.overflowed.store(
+      true, rt::relaxed);  // relaxed: later writers may still record, the cut removes them
+  g_s.lost.fetch_add(1, rt::relaxed);  // relaxed: a counter
 }
 
 // Appends one event. reserved: a seq taken earlier (GoCreate), or 0.
-__attribute__((noinline)) void emit(TraceEv type, std::int64_t g, std::int64_t arg, std::int64_t arg2, std::int32_t m,
-                                    std::int32_t p, std::uint8_t trans = 0, std::uint64_t reserved = 0) {
+__attribute__((noinline)) void emit(TraceEv type, std::int64_t g, std::int64_t arg,
+                                    std::int64_t arg2, std::int32_t m, std::int32_t p,
+                                    std::uint8_t trans = 0, std::uint64_t reserved = 0) {
   ThreadBuf* b = my_buf();
   rt::LockGuard lk(b->mu);
 #if GMPKIT_TRACE
   // acquire: pairs with start's release store, so the session fields are set.
   if (!g_trace_enabled.load(rt::acquire)) return;
 #endif
-  const std::uint64_t sid = g_cur_session.load(rt::relaxed);  // relaxed: published by the acquire above
+  const std::uint64_t sid =
+      g_cur_session.load(rt::relaxed);  // relaxed: published by the acquire above
   if (b->session != sid) {
     b->cur = nullptr;  // stop took (or freed) it
     b->session = sid;
   }
   if (g_s.overflowed.load(rt::relaxed)) {  // relaxed: see note_dropped
-    g_s.lost.fetch_add(1, rt::relaxed);    // relaxed: a counter
+    g_s.lost.fetch_add(1, rt::relaxed);  // relaxed: a counter
     return;
   }
   if (b->cur == nullptr || b->cur->n == b->cur->cap) {
@@ -181,7 +188,7 @@ __attribute__((noinline)) void emit(TraceEv type, std::int64_t g, std::int64_t a
       b->cur = nullptr;
     }
     if (g_s.chunks.fetch_add(1, rt::relaxed) >= g_s.max_chunks) {  // relaxed: a budget counter
-      g_s.chunks.fetch_sub(1, rt::relaxed);                          // relaxed: as above
+      g_s.chunks.fetch_sub(1, rt::relaxed);  // relaxed: as above
       // relaxed: the seq counter's modification order is all the order needs.
       note_dropped(reserved ? reserved : g_seq.fetch_add(1, rt::relaxed));
       return;
@@ -244,13 +251,15 @@ void traceTransition(core::G* gp, core::GStatus from, core::GStatus to) {
     return;  // GoStart: traceGoStart, from execute
   } else if (from == GStatus::running && (to == GStatus::runnable || to == GStatus::preempted)) {
     ev = TraceEv::GoStop;
-    TraceStopReason r = to == GStatus::preempted ? TraceStopReason::suspend : TraceStopReason::yield;
+    TraceStopReason r =
+        to == GStatus::preempted ? TraceStopReason::suspend : TraceStopReason::yield;
     if (tls_stop_reason_set && to == GStatus::runnable) r = tls_stop_reason;
     tls_stop_reason_set = false;
     arg = static_cast<std::int64_t>(r);
   } else if (from == GStatus::running && to == GStatus::waiting) {
     ev = TraceEv::GoBlock;
-    arg = static_cast<std::int64_t>(gp->waitreason.load(rt::relaxed));  // relaxed: set by this G before it parked
+    arg = static_cast<std::int64_t>(
+        gp->waitreason.load(rt::relaxed));  // relaxed: set by this G before it parked
   } else if ((from == GStatus::waiting || from == GStatus::preempted) && to == GStatus::runnable) {
     ev = TraceEv::GoUnblock;
   } else if (from == GStatus::running && to == GStatus::syscall) {
@@ -284,7 +293,8 @@ std::uint64_t traceGoCreateReserve() {
 void traceGoCreate(std::uint64_t reserved, core::P* pp, core::G* newg, const core::G* parent) {
   if (reserved == 0) return;  // tracing started between the two calls
   Where w = where();
-  std::int64_t tick = pp ? pp->schedtick.load(rt::relaxed) : 0;  // relaxed: the creating P's own counter
+  std::int64_t tick =
+      pp ? pp->schedtick.load(rt::relaxed) : 0;  // relaxed: the creating P's own counter
   emit(TraceEv::GoCreate, newg->goid, parent ? parent->goid : 0, tick, w.m, pp ? pp->id : -1,
        static_cast<std::uint8_t>(static_cast<unsigned>(core::GStatus::dead) << 4 |
                                  static_cast<unsigned>(core::GStatus::runnable)),
@@ -367,13 +377,15 @@ bool running() noexcept {
 }
 
 void start(const std::string& path) {
-  if (!compiled_in()) throw gmpkit::error("gmpkit: trace::start: this build has no trace code (GMPKIT_TRACE=OFF)");
+  if (!compiled_in())
+    throw gmpkit::error("gmpkit: trace::start: this build has no trace code (GMPKIT_TRACE=OFF)");
   {
     rt::LockGuard c(g_control);
     if (running()) throw usage_error("gmpkit: trace::start: a trace is already running");
     std::FILE* f = std::fopen(path.c_str(), "w");
     if (f == nullptr)
-      throw gmpkit::error("gmpkit: trace::start: cannot open " + path + ": " + std::strerror(errno));
+      throw gmpkit::error("gmpkit: trace::start: cannot open " + path + ": " +
+                          std::strerror(errno));
     g_file = f;
     g_path = path;
     {
@@ -383,9 +395,9 @@ void start(const std::string& path) {
       g_s.chunk_events = g_next_chunk_events ? g_next_chunk_events : kDefaultChunkEvents;
       g_s.max_chunks = g_next_max_chunks ? g_next_max_chunks : kDefaultMaxChunks;
     }
-    g_s.chunks.store(0, rt::relaxed);       // relaxed: published by the release store below
-    g_s.lost.store(0, rt::relaxed);         // relaxed: as above
-    g_s.cut.store(~0ull, rt::relaxed);      // relaxed: as above
+    g_s.chunks.store(0, rt::relaxed);  // relaxed: published by the release store below
+    g_s.lost.store(0, rt::relaxed);  // relaxed: as above
+    g_s.cut.store(~0ull, rt::relaxed);  // relaxed: as above
     g_s.overflowed.store(false, rt::relaxed);  // relaxed: as above
     g_cur_session.store(++g_session_id, rt::relaxed);  // relaxed: as above
     g_t0 = rt::nanotime();
@@ -405,7 +417,8 @@ void stop() {
     rt::LockGuard c(g_control);
     if (!running()) throw usage_error("gmpkit: trace::stop: no trace is running");
 #if GMPKIT_TRACE
-    g_trace_enabled.store(false, rt::seq_cst);  // seq_cst: before we take each buffer's lock (see the top comment)
+    g_trace_enabled.store(
+        false, rt::seq_cst);  // seq_cst: before we take each buffer's lock (see the top comment)
 #endif
     info.t_end = rt::nanotime();
     const std::uint64_t sid = g_cur_session.load(rt::relaxed);  // relaxed: written under g_control
@@ -413,8 +426,10 @@ void stop() {
       rt::LockGuard r(g_registry.lock);
       for (ThreadBuf* b = g_registry.head; b; b = b->next) {
         rt::LockGuard l(b->mu);
-        if (b->cur && b->session == sid) chunks.push_back(b->cur);
-        else delete b->cur;
+        if (b->cur && b->session == sid)
+          chunks.push_back(b->cur);
+        else
+          delete b->cur;
         b->cur = nullptr;
         b->session = 0;
       }
@@ -425,10 +440,11 @@ void stop() {
       g_s.full.clear();
       info.strings = std::move(g_s.strings);
       g_s.strings.clear();
-      info.bytes = static_cast<std::int64_t>(chunks.size()) * g_s.chunk_events * static_cast<std::int64_t>(sizeof(TraceEvent));
+      info.bytes = static_cast<std::int64_t>(chunks.size()) * g_s.chunk_events *
+                   static_cast<std::int64_t>(sizeof(TraceEvent));
     }
     info.t0 = g_t0;
-    info.cut = g_s.cut.load(rt::relaxed);   // relaxed: every writer is done (buffer locks above)
+    info.cut = g_s.cut.load(rt::relaxed);  // relaxed: every writer is done (buffer locks above)
     info.lost = g_s.lost.load(rt::relaxed);  // relaxed: as above
     f = g_file;
     g_file = nullptr;

@@ -51,7 +51,12 @@ constexpr bool trace_enabled() noexcept { return false; }
 #endif
 
 // Why a running G became runnable (GoStop's reason).
-enum class TraceStopReason : std::uint8_t { yield = 0, preempt_coop = 1, preempt_async = 2, suspend = 3 };
+enum class TraceStopReason : std::uint8_t {
+  yield = 0,
+  preempt_coop = 1,
+  preempt_async = 2,
+  suspend = 3
+};
 
 // casgstatus, after the status word changed.
 void traceTransition(core::G* gp, core::GStatus from, core::GStatus to);

@@ -41,9 +41,10 @@ constexpr int kPidP = 1, kPidM = 2, kPidRuntime = 3;
 
 const char* ev_name(TraceEv e) {
   static constexpr const char* kNames[] = {
-      "GoCreate", "GoStart", "GoStop", "GoBlock", "GoUnblock", "GoSyscallBegin", "GoSyscallEnd",
-      "GoSyscallEndBlocked", "GoDestroy", "GoStatus", "ProcStart", "ProcStop", "ProcSteal", "RunqSteal",
-      "STWBegin", "STWEnd"};
+      "GoCreate",  "GoStart",        "GoStop",       "GoBlock",
+      "GoUnblock", "GoSyscallBegin", "GoSyscallEnd", "GoSyscallEndBlocked",
+      "GoDestroy", "GoStatus",       "ProcStart",    "ProcStop",
+      "ProcSteal", "RunqSteal",      "STWBegin",     "STWEnd"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<unsigned>(TraceEv::count_));
   auto i = static_cast<unsigned>(e);
   return i < static_cast<unsigned>(TraceEv::count_) ? kNames[i] : "?";
@@ -51,10 +52,14 @@ const char* ev_name(TraceEv e) {
 
 const char* stop_reason(std::int64_t r) {
   switch (static_cast<TraceStopReason>(r)) {
-    case TraceStopReason::yield: return "yield";
-    case TraceStopReason::preempt_coop: return "preempt-coop";
-    case TraceStopReason::preempt_async: return "preempt-async";
-    case TraceStopReason::suspend: return "suspend";
+    case TraceStopReason::yield:
+      return "yield";
+    case TraceStopReason::preempt_coop:
+      return "preempt-coop";
+    case TraceStopReason::preempt_async:
+      return "preempt-async";
+    case TraceStopReason::suspend:
+      return "suspend";
   }
   return "?";
 }
@@ -94,7 +99,8 @@ class Writer {
   Writer(std::FILE* f, TraceExportInfo& info) : f_(f), info_(info) {}
 
   std::int64_t run(std::vector<TraceEvent>& evs) {
-    std::sort(evs.begin(), evs.end(), [](const TraceEvent& a, const TraceEvent& b) { return a.seq < b.seq; });
+    std::sort(evs.begin(), evs.end(),
+              [](const TraceEvent& a, const TraceEvent& b) { return a.seq < b.seq; });
     std::fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n", f_);
     for (const TraceEvent& e : evs) {
       if (e.seq >= info_.cut) {
@@ -104,8 +110,9 @@ class Writer {
       step(e);
     }
     finish();
-    std::fprintf(f_, "\n],\"otherData\":{\"generator\":\"gmpkit\",\"lost_events\":%" PRId64
-                     ",\"buffer_bytes\":%" PRId64 ",\"events\":%" PRId64 "}}\n",
+    std::fprintf(f_,
+                 "\n],\"otherData\":{\"generator\":\"gmpkit\",\"lost_events\":%" PRId64
+                 ",\"buffer_bytes\":%" PRId64 ",\"events\":%" PRId64 "}}\n",
                  info_.lost, info_.bytes, written_);
     return written_;
   }
@@ -117,12 +124,15 @@ class Writer {
   bool first_ = true;
   std::int64_t last_ts_ = 0;  // ns since t0, non-decreasing
   std::set<Track> tracks_;
-  std::unordered_map<std::int64_t, Track> grun_;      // G -> P track of its open slice
-  std::map<Track, std::int64_t> topen_;               // P track -> G whose slice is open there
-  std::map<Track, std::int64_t> tfree_;               // track -> ts it was last free (for synthesized B)
-  std::unordered_map<std::int64_t, Track> gsys_;      // G -> M track of its open syscall slice
-  struct Flow { std::int64_t ts; Track t; };
-  std::unordered_map<std::int64_t, Flow> pending_;    // G -> where its last create/unblock was
+  std::unordered_map<std::int64_t, Track> grun_;  // G -> P track of its open slice
+  std::map<Track, std::int64_t> topen_;  // P track -> G whose slice is open there
+  std::map<Track, std::int64_t> tfree_;  // track -> ts it was last free (for synthesized B)
+  std::unordered_map<std::int64_t, Track> gsys_;  // G -> M track of its open syscall slice
+  struct Flow {
+    std::int64_t ts;
+    Track t;
+  };
+  std::unordered_map<std::int64_t, Flow> pending_;  // G -> where its last create/unblock was
   std::int64_t next_flow_ = 1;
   bool stw_open_ = false;
   std::string stw_name_;
@@ -136,21 +146,23 @@ class Writer {
     std::snprintf(buf, n, "%" PRId64 ".%03" PRId64, ns / 1000, ns % 1000);
   }
   // One event line: ph, track, ts, name, and extra args (already JSON).
-  void line(const char* ph, Track t, std::int64_t at, const std::string& name, const std::string& args,
-            const char* extra = "") {
+  void line(const char* ph, Track t, std::int64_t at, const std::string& name,
+            const std::string& args, const char* extra = "") {
     tracks_.insert(t);
     char tb[32];
     ts(tb, sizeof tb, at);
     begin_line();
-    std::fprintf(f_, "{\"ph\":\"%s\",\"pid\":%d,\"tid\":%d,\"ts\":%s,\"name\":\"%s\"%s,\"args\":{%s}}", ph, t.pid,
-                 t.tid, tb, json_escape(name).c_str(), extra, args.c_str());
+    std::fprintf(f_,
+                 "{\"ph\":\"%s\",\"pid\":%d,\"tid\":%d,\"ts\":%s,\"name\":\"%s\"%s,\"args\":{%s}}",
+                 ph, t.pid, t.tid, tb, json_escape(name).c_str(), extra, args.c_str());
   }
   static std::string base_args(const TraceEvent& e, TraceEv ev) {
     std::string a = "\"ev\":\"" + std::string(ev_name(ev)) + "\",\"seq\":" + std::to_string(e.seq);
     if (e.g != 0) a += ",\"g\":" + std::to_string(e.g);
     a += ",\"m\":" + std::to_string(e.m) + ",\"p\":" + std::to_string(e.p);
     if (e.trans != 0 || ev == TraceEv::GoCreate) {
-      a += ",\"from\":\"" + std::string(core::gstatus_name(static_cast<core::GStatus>(e.trans >> 4))) +
+      a += ",\"from\":\"" +
+           std::string(core::gstatus_name(static_cast<core::GStatus>(e.trans >> 4))) +
            "\",\"to\":\"" + core::gstatus_name(static_cast<core::GStatus>(e.trans & 15)) + "\"";
     }
     return a;
@@ -173,13 +185,15 @@ class Writer {
     }
   }
   // Ends g's slice, synthesizing its start if the trace began while it ran.
-  void close_g(std::int64_t g, std::int64_t at, const std::string& args, const Track* where = nullptr) {
+  void close_g(std::int64_t g, std::int64_t at, const std::string& args,
+               const Track* where = nullptr) {
     auto it = grun_.find(g);
     if (it == grun_.end()) {
       if (where == nullptr) return;
       auto busy = topen_.find(*where);
       if (busy != topen_.end()) close_g(busy->second, at, "\"ev\":\"(track reused)\"");
-      line("B", *where, tfree_[*where], gname(g), "\"ev\":\"(running at trace start)\",\"g\":" + std::to_string(g));
+      line("B", *where, tfree_[*where], gname(g),
+           "\"ev\":\"(running at trace start)\",\"g\":" + std::to_string(g));
       line("E", *where, at, gname(g), args);
       tfree_[*where] = at;
       return;
@@ -200,8 +214,10 @@ class Writer {
     const Track here = e.p >= 0 ? pt : mt;
     switch (ev) {
       case TraceEv::GoCreate:
-        line("X", here, at, "GoCreate " + gname(e.g),
-             a + ",\"parent\":" + std::to_string(e.arg) + ",\"schedtick\":" + std::to_string(e.arg2), ",\"dur\":0");
+        line(
+            "X", here, at, "GoCreate " + gname(e.g),
+            a + ",\"parent\":" + std::to_string(e.arg) + ",\"schedtick\":" + std::to_string(e.arg2),
+            ",\"dur\":0");
         pending_[e.g] = {at, here};
         break;
       case TraceEv::GoStart:
@@ -221,7 +237,8 @@ class Writer {
         break;
       case TraceEv::GoBlock:
         close_g(e.g, at,
-                a + ",\"reason\":\"" + json_escape(core::wait_reason_string(static_cast<core::WaitReason>(e.arg))) +
+                a + ",\"reason\":\"" +
+                    json_escape(core::wait_reason_string(static_cast<core::WaitReason>(e.arg))) +
                     "\"",
                 &pt);
         break;
@@ -249,21 +266,26 @@ class Writer {
         break;
       case TraceEv::GoStatus:
         line("i", rtrack(), at, "GoStatus " + gname(e.g),
-             a + ",\"status\":\"" + core::gstatus_name(static_cast<core::GStatus>(e.arg)) + "\"", ",\"s\":\"t\"");
+             a + ",\"status\":\"" + core::gstatus_name(static_cast<core::GStatus>(e.arg)) + "\"",
+             ",\"s\":\"t\"");
         break;
       case TraceEv::ProcStart:
       case TraceEv::ProcStop:
-        line("i", pt, at, std::string(ev_name(ev)) + " M" + std::to_string(e.arg), a, ",\"s\":\"t\"");
-        // The M's side of the hand-over (same seq: one event).
-        line("i", mt, at, std::string(ev == TraceEv::ProcStart ? "acquire P" : "release P") + std::to_string(e.p), a,
+        line("i", pt, at, std::string(ev_name(ev)) + " M" + std::to_string(e.arg), a,
              ",\"s\":\"t\"");
+        // The M's side of the hand-over (same seq: one event).
+        line(
+            "i", mt, at,
+            std::string(ev == TraceEv::ProcStart ? "acquire P" : "release P") + std::to_string(e.p),
+            a, ",\"s\":\"t\"");
         break;
       case TraceEv::ProcSteal:
-        line("i", pt, at, std::string(ev_name(ev)) + " M" + std::to_string(e.arg), a, ",\"s\":\"t\"");
+        line("i", pt, at, std::string(ev_name(ev)) + " M" + std::to_string(e.arg), a,
+             ",\"s\":\"t\"");
         break;
       case TraceEv::RunqSteal:
-        line("i", pt, at, "RunqSteal from P" + std::to_string(e.arg), a + ",\"victim\":" + std::to_string(e.arg),
-             ",\"s\":\"t\"");
+        line("i", pt, at, "RunqSteal from P" + std::to_string(e.arg),
+             a + ",\"victim\":" + std::to_string(e.arg), ",\"s\":\"t\"");
         break;
       case TraceEv::STWBegin: {
         std::string reason = e.arg >= 0 && static_cast<std::size_t>(e.arg) < info_.strings.size()
@@ -295,24 +317,29 @@ class Writer {
     gsys_.clear();
     if (stw_open_) line("E", rtrack(), end, stw_name_, "\"ev\":\"(trace end)\"");
     if (info_.lost > 0)
-      line("i", rtrack(), end, "lost events", "\"ev\":\"LostEvents\",\"count\":" + std::to_string(info_.lost),
-           ",\"s\":\"g\"");
+      line("i", rtrack(), end, "lost events",
+           "\"ev\":\"LostEvents\",\"count\":" + std::to_string(info_.lost), ",\"s\":\"g\"");
     tracks_.insert(rtrack());
     // Metadata: names for the processes and tracks.
     auto meta = [&](const char* what, int pid, int tid, const std::string& name, int sort) {
       if (!first_) std::fputs(",\n", f_);
       first_ = false;
-      std::fprintf(f_, "{\"ph\":\"M\",\"pid\":%d,\"tid\":%d,\"name\":\"%s_name\",\"args\":{\"name\":\"%s\"}}", pid,
-                   tid, what, json_escape(name).c_str());
-      std::fprintf(f_, ",\n{\"ph\":\"M\",\"pid\":%d,\"tid\":%d,\"name\":\"%s_sort_index\",\"args\":{\"sort_index\":%d}}",
+      std::fprintf(
+          f_,
+          "{\"ph\":\"M\",\"pid\":%d,\"tid\":%d,\"name\":\"%s_name\",\"args\":{\"name\":\"%s\"}}",
+          pid, tid, what, json_escape(name).c_str());
+      std::fprintf(f_,
+                   ",\n{\"ph\":\"M\",\"pid\":%d,\"tid\":%d,\"name\":\"%s_sort_index\",\"args\":{"
+                   "\"sort_index\":%d}}",
                    pid, tid, what, sort);
     };
     meta("process", kPidP, 0, "Ps", kPidP);
     meta("process", kPidM, 0, "Ms", kPidM);
     meta("process", kPidRuntime, 0, "runtime", kPidRuntime);
     for (const Track& t : tracks_) {
-      std::string name = t.pid == kPidP ? "P" + std::to_string(t.tid - 1)
-                         : t.pid == kPidM ? (t.tid == 0 ? std::string("not an M") : "M" + std::to_string(t.tid - 1))
+      std::string name = t.pid == kPidP   ? "P" + std::to_string(t.tid - 1)
+                         : t.pid == kPidM ? (t.tid == 0 ? std::string("not an M")
+                                                        : "M" + std::to_string(t.tid - 1))
                                           : std::string("STW / status");
       meta("thread", t.pid, t.tid, name, t.tid);
     }

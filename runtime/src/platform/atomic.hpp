@@ -58,7 +58,8 @@ class AtomicRef {
   T load(memory_order o) const noexcept { return r_.load(o); }
   void store(T v, memory_order o) const noexcept { r_.store(v, o); }
   bool cas(T expected, T desired, memory_order o) const noexcept {
-    return r_.compare_exchange_strong(expected, desired, o, o == acq_rel ? acquire : (o == release ? relaxed : o));
+    return r_.compare_exchange_strong(expected, desired, o,
+                                      o == acq_rel ? acquire : (o == release ? relaxed : o));
   }
   T fetch_add(T d, memory_order o) const noexcept { return r_.fetch_add(d, o); }
 

@@ -9,8 +9,8 @@ struct PollEvent {
   void* data;
 };
 
-int epoll_create() noexcept;                    // -1 on failure
-int eventfd_create() noexcept;                  // non-blocking eventfd
+int epoll_create() noexcept;  // -1 on failure
+int eventfd_create() noexcept;  // non-blocking eventfd
 bool epoll_add(int epfd, int fd, std::uint32_t events, void* data) noexcept;
 bool epoll_mod(int epfd, int fd, std::uint32_t events, void* data) noexcept;
 bool epoll_del(int epfd, int fd) noexcept;

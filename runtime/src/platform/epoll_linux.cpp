@@ -9,8 +9,8 @@
 
 namespace gmpkit::rt {
 
-static_assert(kPollIn == EPOLLIN && kPollOut == EPOLLOUT && kPollErr == EPOLLERR && kPollHup == EPOLLHUP &&
-              kPollRdHup == EPOLLRDHUP && kPollEt == EPOLLET);
+static_assert(kPollIn == EPOLLIN && kPollOut == EPOLLOUT && kPollErr == EPOLLERR &&
+              kPollHup == EPOLLHUP && kPollRdHup == EPOLLRDHUP && kPollEt == EPOLLET);
 
 int epoll_create() noexcept { return ::epoll_create1(EPOLL_CLOEXEC); }
 int eventfd_create() noexcept { return ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
@@ -46,14 +46,12 @@ int epoll_wait(int epfd, PollEvent* out, int max, int timeout_ms) noexcept {
 void eventfd_signal(int fd) noexcept {
   std::uint64_t one = 1;
   // EAGAIN (counter saturated) still leaves the fd readable: fine.
-  while (::write(fd, &one, sizeof one) < 0 && errno == EINTR) {
-  }
+  while (::write(fd, &one, sizeof one) < 0 && errno == EINTR) {}
 }
 
 void eventfd_drain(int fd) noexcept {
   std::uint64_t v;
-  while (::read(fd, &v, sizeof v) < 0 && errno == EINTR) {
-  }
+  while (::read(fd, &v, sizeof v) < 0 && errno == EINTR) {}
 }
 
 void close_fd(int fd) noexcept { ::close(fd); }

@@ -18,11 +18,13 @@ void futexsleep(std::atomic<std::uint32_t>* addr, std::uint32_t val, std::int64_
     tsp = &ts;
   }
   // EINTR, EAGAIN and ETIMEDOUT are all "return and let the caller re-check".
-  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(addr), FUTEX_WAIT_PRIVATE, val, tsp, nullptr, 0);
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(addr), FUTEX_WAIT_PRIVATE, val, tsp,
+            nullptr, 0);
 }
 
 void futexwakeup(std::atomic<std::uint32_t>* addr, std::uint32_t cnt) noexcept {
-  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(addr), FUTEX_WAKE_PRIVATE, cnt, nullptr, nullptr, 0);
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(addr), FUTEX_WAKE_PRIVATE, cnt, nullptr,
+            nullptr, 0);
 }
 
 void procyield(std::uint32_t cycles) noexcept {

@@ -18,7 +18,9 @@ void* map_stack_memory(std::size_t size) noexcept {
   return p == MAP_FAILED ? nullptr : p;
 }
 
-bool protect_none(void* p, std::size_t size) noexcept { return ::mprotect(p, size, PROT_NONE) == 0; }
+bool protect_none(void* p, std::size_t size) noexcept {
+  return ::mprotect(p, size, PROT_NONE) == 0;
+}
 
 void unmap(void* p, std::size_t size) noexcept { ::munmap(p, size); }
 

@@ -56,7 +56,8 @@ void Mutex::lock() {
 bool Mutex::try_lock() {
   t_locks++;
   std::atomic_signal_fence(std::memory_order_seq_cst);
-  if (key_.cas(kUnlocked, kLocked, acquire)) return true;  // acquire: a successful try_lock is a lock acquire
+  if (key_.cas(kUnlocked, kLocked, acquire))
+    return true;  // acquire: a successful try_lock is a lock acquire
   t_locks--;
   return false;
 }

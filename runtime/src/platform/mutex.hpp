@@ -25,7 +25,9 @@ class GMPKIT_CAPABILITY("mutex") Mutex {
   void unlock() GMPKIT_RELEASE();
   bool try_lock() GMPKIT_TRY_ACQUIRE(true);
   // True if some thread holds it (debug assertions only; racy by nature).
-  bool is_locked() const noexcept { return key_.load(relaxed) != kUnlocked; }  // relaxed: diagnostic only
+  bool is_locked() const noexcept {
+    return key_.load(relaxed) != kUnlocked;
+  }  // relaxed: diagnostic only
 
  private:
   static constexpr std::uint32_t kUnlocked = 0, kLocked = 1, kSleeping = 2;
@@ -52,12 +54,16 @@ int locks_held() noexcept;
 
 class Note {
  public:
-  void clear() noexcept { key_.store(0, relaxed); }  // relaxed: only the sleeper clears, before it could be woken
+  void clear() noexcept {
+    key_.store(0, relaxed);
+  }  // relaxed: only the sleeper clears, before it could be woken
   void wakeup() noexcept;
   void sleep() noexcept;
   // Sleep at most ns (ns < 0: forever). Returns true if woken, false on timeout.
   bool tsleep(std::int64_t ns) noexcept;
-  bool is_set() const noexcept { return key_.load(acquire) != 0; }  // acquire: pairs with wakeup's release
+  bool is_set() const noexcept {
+    return key_.load(acquire) != 0;
+  }  // acquire: pairs with wakeup's release
 
  private:
   Atomic<std::uint32_t> key_{0};

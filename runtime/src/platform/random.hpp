@@ -13,7 +13,8 @@ struct FastRand {
   std::uint32_t next() noexcept {
     state += 0xa0761d6478bd642fULL;
     __uint128_t m = static_cast<__uint128_t>(state) * (state ^ 0xe7037ed1a0b428dbULL);
-    return static_cast<std::uint32_t>(static_cast<std::uint64_t>(m >> 64) ^ static_cast<std::uint64_t>(m));
+    return static_cast<std::uint32_t>(static_cast<std::uint64_t>(m >> 64) ^
+                                      static_cast<std::uint64_t>(m));
   }
   // Uniform in [0, n) (Lemire's multiply-shift, as Go's fastrandn).
   std::uint32_t next_n(std::uint32_t n) noexcept {

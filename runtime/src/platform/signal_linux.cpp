@@ -115,7 +115,8 @@ void on_preempt(int sig, siginfo_t* info, void* uctx) {
       std::uintptr_t nsp = sp - 128 - 8;
       *reinterpret_cast<std::uintptr_t*>(nsp) = pc;
       uc->uc_mcontext.gregs[REG_RSP] = static_cast<greg_t>(nsp);
-      uc->uc_mcontext.gregs[REG_RIP] = static_cast<greg_t>(reinterpret_cast<std::uintptr_t>(target));
+      uc->uc_mcontext.gregs[REG_RIP] =
+          static_cast<greg_t>(reinterpret_cast<std::uintptr_t>(target));
     }
   }
 #else
@@ -169,7 +170,7 @@ constexpr int kMaxRanges = 16;
 struct CodeRegions {
   Range user[kMaxRanges];  // executable segments of the main program
   int nuser = 0;
-  Range rt[kMaxRanges];    // the runtime's own text
+  Range rt[kMaxRanges];  // the runtime's own text
   int nrt = 0;
 };
 CodeRegions g_regions;
@@ -231,15 +232,19 @@ bool exclude_linker_stubs(std::uintptr_t bias, CodeRegions* out) {
   };
   ElfW(Ehdr) eh;
   if (!pread_all(&eh, sizeof eh, 0) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) return false;
-  if (eh.e_shentsize != sizeof(ElfW(Shdr)) || eh.e_shnum == 0 || eh.e_shstrndx >= eh.e_shnum) return false;
+  if (eh.e_shentsize != sizeof(ElfW(Shdr)) || eh.e_shnum == 0 || eh.e_shstrndx >= eh.e_shnum)
+    return false;
   std::vector<ElfW(Shdr)> sh(eh.e_shnum);
-  if (!pread_all(sh.data(), sh.size() * sizeof(ElfW(Shdr)), static_cast<off_t>(eh.e_shoff))) return false;
+  if (!pread_all(sh.data(), sh.size() * sizeof(ElfW(Shdr)), static_cast<off_t>(eh.e_shoff)))
+    return false;
   const ElfW(Shdr)& strtab = sh[eh.e_shstrndx];
   std::vector<char> names(strtab.sh_size + 1, '\0');
   if (!pread_all(names.data(), strtab.sh_size, static_cast<off_t>(strtab.sh_offset))) return false;
-  static constexpr const char* kStubs[] = {".plt", ".plt.sec", ".plt.got", ".iplt", ".init", ".fini"};
-  for (const ElfW(Shdr)& s : sh) {
-    if (s.sh_name >= strtab.sh_size || (s.sh_flags & SHF_EXECINSTR) == 0 || s.sh_size == 0) continue;
+  static constexpr const char* kStubs[] = {".plt",  ".plt.sec", ".plt.got",
+                                           ".iplt", ".init",    ".fini"};
+  for (const ElfW(Shdr) & s : sh) {
+    if (s.sh_name >= strtab.sh_size || (s.sh_flags & SHF_EXECINSTR) == 0 || s.sh_size == 0)
+      continue;
     const char* name = names.data() + s.sh_name;
     bool stub = false;
     for (const char* k : kStubs) stub = stub || std::strcmp(name, k) == 0;
@@ -276,7 +281,8 @@ bool code_regions_init() noexcept {
 }
 
 bool pc_in_user_text(std::uintptr_t pc) noexcept {
-  if (!g_regions_ok.load(std::memory_order_acquire)) return false;  // acquire: g_regions is complete
+  if (!g_regions_ok.load(std::memory_order_acquire))
+    return false;  // acquire: g_regions is complete
   for (int i = 0; i < g_regions.nrt; i++)
     if (pc >= g_regions.rt[i].lo && pc < g_regions.rt[i].hi) return false;
   for (int i = 0; i < g_regions.nuser; i++)

@@ -29,10 +29,10 @@ struct UnwindRegs {
 };
 
 struct UnwindFrame {
-  std::uintptr_t pc = 0;   // return address (or the resume pc for frame 0)
-  std::uintptr_t sp = 0;   // the frame's stack pointer
+  std::uintptr_t pc = 0;  // return address (or the resume pc for frame 0)
+  std::uintptr_t sp = 0;  // the frame's stack pointer
   std::uintptr_t off = 0;  // pc - start of the function (valid when name[0])
-  char name[256] = {};     // mangled symbol name, "" if unknown
+  char name[256] = {};  // mangled symbol name, "" if unknown
 };
 
 bool unwinder_available() noexcept;
@@ -41,10 +41,11 @@ const char* unwinder_unavailable_reason() noexcept;
 
 // Walks the stack whose frame 0 resumes at regs.rip with regs.rsp. Returns
 // the number of frames written to out.
-int unwind_from(const UnwindRegs& regs, std::uintptr_t stack_lo, std::uintptr_t stack_hi, UnwindFrame* out,
-                int max) noexcept;
+int unwind_from(const UnwindRegs& regs, std::uintptr_t stack_lo, std::uintptr_t stack_hi,
+                UnwindFrame* out, int max) noexcept;
 // Walks the calling thread's stack, starting with the caller of unwind_self.
-int unwind_self(std::uintptr_t stack_lo, std::uintptr_t stack_hi, UnwindFrame* out, int max) noexcept;
+int unwind_self(std::uintptr_t stack_lo, std::uintptr_t stack_hi, UnwindFrame* out,
+                int max) noexcept;
 
 // The object file (executable or shared library) that contains pc, or "".
 const char* module_of(std::uintptr_t pc) noexcept;

@@ -45,8 +45,10 @@ struct Lib {
     init_local = reinterpret_cast<decltype(init_local)>(::dlsym(h, "_ULx86_64_init_local"));
     step = reinterpret_cast<decltype(step)>(::dlsym(h, "_ULx86_64_step"));
     get_reg = reinterpret_cast<decltype(get_reg)>(::dlsym(h, "_ULx86_64_get_reg"));
-    get_proc_name = reinterpret_cast<decltype(get_proc_name)>(::dlsym(h, "_ULx86_64_get_proc_name"));
-    if (!getcontext || !init_local || !step || !get_reg || !get_proc_name) why = "libunwind lacks the x86-64 local API";
+    get_proc_name =
+        reinterpret_cast<decltype(get_proc_name)>(::dlsym(h, "_ULx86_64_get_proc_name"));
+    if (!getcontext || !init_local || !step || !get_reg || !get_proc_name)
+      why = "libunwind lacks the x86-64 local API";
   }
 };
 
@@ -99,7 +101,8 @@ void proc_name(Lib& l, unw_cursor_t* cur, unw_word_t ip, UnwindFrame* f) GMPKIT_
   }
 }
 
-int walk(unw_context_t* uc, std::uintptr_t lo, std::uintptr_t hi, UnwindFrame* out, int max, int skip) {
+int walk(unw_context_t* uc, std::uintptr_t lo, std::uintptr_t hi, UnwindFrame* out, int max,
+         int skip) {
   Lib& l = lib();
   unw_cursor_t cur;
   if (l.init_local(&cur, uc) < 0) return 0;
@@ -128,7 +131,8 @@ int walk(unw_context_t* uc, std::uintptr_t lo, std::uintptr_t hi, UnwindFrame* o
 bool unwinder_available() noexcept { return lib().why == nullptr; }
 const char* unwinder_unavailable_reason() noexcept { return lib().why ? lib().why : ""; }
 
-int unwind_from(const UnwindRegs& r, std::uintptr_t lo, std::uintptr_t hi, UnwindFrame* out, int max) noexcept {
+int unwind_from(const UnwindRegs& r, std::uintptr_t lo, std::uintptr_t hi, UnwindFrame* out,
+                int max) noexcept {
   if (!unwinder_available() || r.rsp < lo || r.rsp > hi) return 0;
   unw_context_t uc;
   std::memset(&uc, 0, sizeof uc);
@@ -144,7 +148,8 @@ int unwind_from(const UnwindRegs& r, std::uintptr_t lo, std::uintptr_t hi, Unwin
   return walk(&uc, lo, hi, out, max, 0);
 }
 
-__attribute__((noinline)) int unwind_self(std::uintptr_t lo, std::uintptr_t hi, UnwindFrame* out, int max) noexcept {
+__attribute__((noinline)) int unwind_self(std::uintptr_t lo, std::uintptr_t hi, UnwindFrame* out,
+                                          int max) noexcept {
   if (!unwinder_available()) return 0;
   unw_context_t uc;
   if (lib().getcontext(&uc) < 0) return 0;
@@ -158,7 +163,9 @@ __attribute__((noinline)) int unwind_self(std::uintptr_t lo, std::uintptr_t hi, 
 
 bool unwinder_available() noexcept { return false; }
 const char* unwinder_unavailable_reason() noexcept { return "built without libunwind"; }
-int unwind_from(const UnwindRegs&, std::uintptr_t, std::uintptr_t, UnwindFrame*, int) noexcept { return 0; }
+int unwind_from(const UnwindRegs&, std::uintptr_t, std::uintptr_t, UnwindFrame*, int) noexcept {
+  return 0;
+}
 int unwind_self(std::uintptr_t, std::uintptr_t, UnwindFrame*, int) noexcept { return 0; }
 
 #endif

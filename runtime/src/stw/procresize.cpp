@@ -40,7 +40,8 @@ void pdestroy(P* pp, P* to) GMPKIT_REQUIRES(sched->lock) {
     rt::LockGuard g(sched->gFree.lock);
     while (G* gp = pp->gFree.pop()) {
       sched->gFree.list.push(gp);
-      sched->gFree.n.store(sched->gFree.n.load(rt::relaxed) + 1, rt::relaxed);  // relaxed: under gFree.lock
+      sched->gFree.n.store(sched->gFree.n.load(rt::relaxed) + 1,
+                           rt::relaxed);  // relaxed: under gFree.lock
     }
     pp->gFreeCount = 0;
   }

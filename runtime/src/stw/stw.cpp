@@ -43,8 +43,10 @@ constexpr std::int64_t kRepreemptNs = 100 * 1000;  // Go: notetsleep 100 µs, th
 void stop_the_world_with_sema(M* mp) GMPKIT_NO_TSA {
   {
     rt::LockGuard g(sched->lock);
-    sched->stopwait = sched->gomaxprocs.load(rt::relaxed);  // relaxed: changes only under STW, which we hold
-    sched->gcwaiting.store(true, rt::seq_cst);  // seq_cst: Ps that see it stop; the stopwait count is under the lock
+    sched->stopwait =
+        sched->gomaxprocs.load(rt::relaxed);  // relaxed: changes only under STW, which we hold
+    sched->gcwaiting.store(
+        true, rt::seq_cst);  // seq_cst: Ps that see it stop; the stopwait count is under the lock
     preemptall();
     // Our own P.
     mp->p->set_status(PStatus::gcstop);
@@ -52,9 +54,10 @@ void stop_the_world_with_sema(M* mp) GMPKIT_NO_TSA {
     // Ps in syscalls: whoever wins the CAS owns the P (exitsyscallfast competes).
     for (P* pp : sched->allp) {
       // acq_rel: winning the CAS is acquiring the P, as in exitsyscallfast.
-      if (pp->status.cas(static_cast<std::uint32_t>(PStatus::syscall), static_cast<std::uint32_t>(PStatus::gcstop),
-                         rt::acq_rel)) {
-        pp->syscalltick.store(pp->syscalltick.load(rt::relaxed) + 1, rt::relaxed);  // relaxed: sysmon's sample
+      if (pp->status.cas(static_cast<std::uint32_t>(PStatus::syscall),
+                         static_cast<std::uint32_t>(PStatus::gcstop), rt::acq_rel)) {
+        pp->syscalltick.store(pp->syscalltick.load(rt::relaxed) + 1,
+                              rt::relaxed);  // relaxed: sysmon's sample
         sched->stopwait--;
       }
     }
@@ -71,7 +74,8 @@ void stop_the_world_with_sema(M* mp) GMPKIT_NO_TSA {
       sched->stopnote.clear();
       break;
     }
-    if (sched->exiting.load(rt::acquire)) return;  // acquire: pairs with begin_shutdown; Ms leave without stopping
+    if (sched->exiting.load(rt::acquire))
+      return;  // acquire: pairs with begin_shutdown; Ms leave without stopping
     preemptall();
   }
   // Every P must be stopped now.
@@ -79,8 +83,10 @@ void stop_the_world_with_sema(M* mp) GMPKIT_NO_TSA {
   bool bad = sched->stopwait != 0;
   for (P* pp : sched->allp) bad |= pp->pstatus() != PStatus::gcstop;
   if (bad && !sched->exiting.load(rt::relaxed)) {  // relaxed: under sched.lock
-    std::string msg = "stopTheWorld: not stopped (stopwait=" + std::to_string(sched->stopwait) + "):";
-    for (P* pp : sched->allp) msg += " p" + std::to_string(pp->id) + "=" + pstatus_name(pp->pstatus());
+    std::string msg =
+        "stopTheWorld: not stopped (stopwait=" + std::to_string(sched->stopwait) + "):";
+    for (P* pp : sched->allp)
+      msg += " p" + std::to_string(pp->id) + "=" + pstatus_name(pp->pstatus());
     fatal(msg.c_str());
   }
 }
@@ -89,7 +95,7 @@ void start_the_world_with_sema(M* mp) GMPKIT_NO_TSA {
   mp->locks++;  // acquirem: our P is in a local variable of procresize's caller
   if (netpollinited()) {
     GQueue list = netpoll(0);  // non-blocking
-    injectglist(&list);        // onto our P: the others are stopped
+    injectglist(&list);  // onto our P: the others are stopped
   }
   P* runnable;
   {
@@ -100,7 +106,8 @@ void start_the_world_with_sema(M* mp) GMPKIT_NO_TSA {
       sched->newprocs = 0;
     }
     runnable = procresize(procs);
-    sched->gcwaiting.store(false, rt::seq_cst);  // seq_cst: read lock-free by findrunnable/entersyscall
+    sched->gcwaiting.store(false,
+                           rt::seq_cst);  // seq_cst: read lock-free by findrunnable/entersyscall
   }
   while (P* pp = runnable) {
     runnable = pp->link;
@@ -122,7 +129,8 @@ void start_the_world_with_sema(M* mp) GMPKIT_NO_TSA {
 G* require_g(const char* what) {
   M* mp = getm();
   G* gp = mp ? mp->curg : nullptr;
-  if (gp == nullptr) throw usage_error(std::string("gmpkit: ") + what + " called outside a goroutine");
+  if (gp == nullptr)
+    throw usage_error(std::string("gmpkit: ") + what + " called outside a goroutine");
   return gp;
 }
 
@@ -130,11 +138,13 @@ G* require_g(const char* what) {
 
 // Go's gcstopm. Our P goes to gcstop; park until startTheWorld gives us a P.
 bool gcstopm(M* mp) GMPKIT_NO_TSA {
-  if (!sched->gcwaiting.load(rt::relaxed)) fatal("gcstopm: not waiting for gc");  // relaxed: we just saw it set
+  if (!sched->gcwaiting.load(rt::relaxed))
+    fatal("gcstopm: not waiting for gc");  // relaxed: we just saw it set
   if (mp->spinning) {
     mp->spinning = false;
     // OK to just drop nmspinning: startTheWorld unparks Ms as needed.
-    if (sched->nmspinning.fetch_sub(1, rt::seq_cst) - 1 < 0) fatal("gcstopm: negative nmspinning");  // seq_cst: dance
+    if (sched->nmspinning.fetch_sub(1, rt::seq_cst) - 1 < 0)
+      fatal("gcstopm: negative nmspinning");  // seq_cst: dance
   }
   P* pp = releasep(mp);
   {
@@ -161,11 +171,13 @@ using namespace core;
 void stop_the_world(const char* reason) {
   G* gp = require_g("stop_the_world()");
   if (sched->stw_owner.load(rt::relaxed) == gp)  // relaxed: only gp itself stores gp there
-    throw usage_error("gmpkit: stop_the_world() called by the goroutine that already stopped the world");
+    throw usage_error(
+        "gmpkit: stop_the_world() called by the goroutine that already stopped the world");
   // A second caller waits here with the reason its stop is for: Go's
   // "GOMAXPROCS" for gomaxprocs(n), "stopping the world" otherwise.
   const bool for_gomaxprocs = reason != nullptr && std::strcmp(reason, "GOMAXPROCS") == 0;
-  sync::semacquire(&sched->worldsema, for_gomaxprocs ? WaitReason::gomaxprocs : WaitReason::stopping_the_world);
+  sync::semacquire(&sched->worldsema,
+                   for_gomaxprocs ? WaitReason::gomaxprocs : WaitReason::stopping_the_world);
   M* mp = getm();  // after the semaphore: we may be on another M now
   const std::int64_t t0 = rt::nanotime();
   if (GMPKIT_UNLIKELY(observe::trace_enabled())) observe::traceSTWBegin(reason);  // the decision
@@ -185,7 +197,8 @@ void stop_the_world(const char* reason) {
 void start_the_world() {
   G* gp = require_g("start_the_world()");
   if (sched->stw_owner.load(rt::relaxed) != gp)  // relaxed: as above
-    throw usage_error("gmpkit: start_the_world() called by a goroutine that did not stop the world");
+    throw usage_error(
+        "gmpkit: start_the_world() called by a goroutine that did not stop the world");
   M* mp = getm();
   sched->stw_owner.store(nullptr, rt::relaxed);  // relaxed: as above
   start_the_world_with_sema(mp);
@@ -199,7 +212,8 @@ int gomaxprocs(int n) {
   if (sched == nullptr) throw usage_error("gmpkit: gomaxprocs() called with no runtime running");
   const int ret = sched->gomaxprocs.load(rt::relaxed);  // relaxed: a snapshot
   if (n <= 0 || n == ret) return ret;
-  if (n > AllP::kMax) throw usage_error("gmpkit: gomaxprocs(" + std::to_string(n) + "): at most 1024 Ps");
+  if (n > AllP::kMax)
+    throw usage_error("gmpkit: gomaxprocs(" + std::to_string(n) + "): at most 1024 Ps");
   stop_the_world("GOMAXPROCS");
   const int prev = sched->gomaxprocs.load(rt::relaxed);  // relaxed: stable while stopped
   sched->newprocs = n;

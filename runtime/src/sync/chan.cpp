@@ -39,7 +39,9 @@ void WaitQ::enqueue(Sudog* sgp) noexcept {
   Sudog* x = last;
   if (x == nullptr) {
     sgp->prev = nullptr;
-    first.store(sgp, rt::relaxed);  // relaxed: under c.lock; lock-free readers only need a hint (see full())
+    first.store(
+        sgp,
+        rt::relaxed);  // relaxed: under c.lock; lock-free readers only need a hint (see full())
     last = sgp;
     return;
   }
@@ -95,7 +97,7 @@ void WaitQ::dequeueSudoG(Sudog* sgp) noexcept {
   }
   // x == y == nullptr: sgp is the only element, or already removed.
   if (first.load(rt::relaxed) == sgp) {  // relaxed: under c.lock
-    first.store(nullptr, rt::relaxed);   // relaxed: under c.lock
+    first.store(nullptr, rt::relaxed);  // relaxed: under c.lock
     last = nullptr;
   }
 }
@@ -103,8 +105,10 @@ void WaitQ::dequeueSudoG(Sudog* sgp) noexcept {
 // ---- elements ----
 
 void elem_move(const hchan* c, void* dst, void* src) noexcept {
-  if (c->ops->trivial) std::memcpy(dst, src, c->ops->size);
-  else c->ops->move(dst, src);
+  if (c->ops->trivial)
+    std::memcpy(dst, src, c->ops->size);
+  else
+    c->ops->move(dst, src);
 }
 
 void elem_take(const hchan* c, void* dst, void* src) noexcept {
@@ -144,8 +148,10 @@ void recv(hchan* c, Sudog* sg, void* ep, void (*unlock)(void*), void* arg) {
     // The buffer is full (a sender waits). Take the head, and move the
     // sender's value into the freed slot, which becomes the new tail.
     void* qp = c->chanbuf(c->recvx);
-    if (ep != nullptr) elem_take(c, ep, qp);
-    else elem_destroy(c, qp);
+    if (ep != nullptr)
+      elem_take(c, ep, qp);
+    else
+      elem_destroy(c, qp);
     elem_move(c, qp, sg->elem);
     if (++c->recvx == c->dataqsiz) c->recvx = 0;
     c->sendx = c->recvx;  // c.sendx = (c.sendx+1) % c.dataqsiz
@@ -184,7 +190,9 @@ G* require_g() {
 
 // Go's full(): would a send block? Read without the lock.
 bool full(const hchan* c) {
-  if (c->dataqsiz == 0) return c->recvq.first.load(rt::relaxed) == nullptr;  // relaxed: ordered by the caller's acquire on closed
+  if (c->dataqsiz == 0)
+    return c->recvq.first.load(rt::relaxed) ==
+           nullptr;  // relaxed: ordered by the caller's acquire on closed
   return c->qcount.load(rt::relaxed) == c->dataqsiz;  // relaxed: as above
 }
 
@@ -205,7 +213,7 @@ void free_hchan(hchan* c) noexcept {
   }
   std::size_t align = c->ops->align > alignof(hchan) ? c->ops->align : alignof(hchan);
   c->~hchan();
-  ::operator delete(static_cast<void*>(c), std::align_val_t{align});
+  ::operator delete (static_cast<void*>(c), std::align_val_t{align});
 }
 
 }  // namespace
@@ -216,7 +224,7 @@ hchan* makechan(const ElemOps* ops, std::size_t size) {
   if (ops->size != 0 && size > (std::numeric_limits<std::size_t>::max() / 2 - header) / ops->size)
     throw chan_error("makechan: size out of range");
   std::size_t bytes = header + size * ops->size;
-  void* mem = ::operator new(bytes, std::align_val_t{align});
+  void* mem = ::operator new (bytes, std::align_val_t{align});
   auto* c = ::new (mem) hchan;
   c->ops = ops;
   c->dataqsiz = size;
@@ -225,7 +233,8 @@ hchan* makechan(const ElemOps* ops, std::size_t size) {
 }
 
 void chanretain(hchan* c) noexcept {
-  c->refs.fetch_add(1, rt::relaxed);  // relaxed: the caller already holds a reference (as shared_ptr)
+  c->refs.fetch_add(1,
+                    rt::relaxed);  // relaxed: the caller already holds a reference (as shared_ptr)
 }
 
 void chanrelease(hchan* c) noexcept {
@@ -308,7 +317,9 @@ bool chansend(hchan* c, void* ep, bool block) GMPKIT_NO_TSA {
   }
   if (ws.param != &mysg) core::throw_g("chansend: woken by a foreign sudog", gp);
   bool closed = !mysg.success;
-  if (closed && c->closed.load(rt::relaxed) == 0) core::throw_g("chansend: spurious wakeup", gp);  // relaxed: closed only goes 0 -> 1, and close readied us
+  if (closed && c->closed.load(rt::relaxed) == 0)
+    core::throw_g("chansend: spurious wakeup",
+                  gp);  // relaxed: closed only goes 0 -> 1, and close readied us
   chanrelease(c);
   if (closed) throw chan_error("send on closed channel");
   return true;
@@ -328,7 +339,8 @@ bool chanrecv(hchan* c, void* ep, bool block, bool* received) GMPKIT_NO_TSA {
   // that was empty and, later, still not closed was both at the first
   // observation (channels are never reopened).
   if (!block && empty(c)) {
-    if (c->closed.load(rt::acquire) == 0) return false;  // acquire: the re-check below sees values sent before close
+    if (c->closed.load(rt::acquire) == 0)
+      return false;  // acquire: the re-check below sees values sent before close
     // Closed. It may have received values between the two loads: check again.
     if (empty(c)) return true;  // closed and drained: selected, not received
   }
@@ -350,8 +362,10 @@ bool chanrecv(hchan* c, void* ep, bool block, bool* received) GMPKIT_NO_TSA {
   std::size_t q = c->qcount.load(rt::relaxed);  // relaxed: under c.lock
   if (q > 0) {
     void* qp = c->chanbuf(c->recvx);
-    if (ep != nullptr) elem_take(c, ep, qp);
-    else elem_destroy(c, qp);
+    if (ep != nullptr)
+      elem_take(c, ep, qp);
+    else
+      elem_destroy(c, qp);
     if (++c->recvx == c->dataqsiz) c->recvx = 0;
     c->qcount.store(q - 1, rt::relaxed);  // relaxed: lock-free readers only need a snapshot
     c->lock.unlock();

@@ -57,11 +57,11 @@ struct Sudog {
   core::G* g = nullptr;
   Sudog* next = nullptr;  // waitq links
   Sudog* prev = nullptr;
-  void* elem = nullptr;   // send: the value; recv: raw destination (nullptr once consumed)
+  void* elem = nullptr;  // send: the value; recv: raw destination (nullptr once consumed)
   detail::hchan* c = nullptr;
   WaitState* ws = nullptr;
   bool isSelect = false;
-  bool success = false;   // woken by a value exchange (false: by close)
+  bool success = false;  // woken by a value exchange (false: by close)
 };
 
 // Go's waitq: a doubly linked FIFO of sudogs.
@@ -78,7 +78,9 @@ struct WaitQ {
   Sudog* dequeue() noexcept;
   // Removes sgp if it is still linked (no-op otherwise).
   void dequeueSudoG(Sudog* sgp) noexcept;
-  bool empty() const noexcept { return first.load(rt::relaxed) == nullptr; }  // relaxed: under c.lock
+  bool empty() const noexcept {
+    return first.load(rt::relaxed) == nullptr;
+  }  // relaxed: under c.lock
 };
 
 }  // namespace gmpkit::sync
@@ -110,8 +112,9 @@ namespace gmpkit::sync {
 using detail::hchan;
 
 // Element transfers (under c.lock).
-void elem_move(const hchan* c, void* dst, void* src) noexcept;     // construct dst from src
-void elem_take(const hchan* c, void* dst, void* src) noexcept;     // construct dst from src, destroy src
+void elem_move(const hchan* c, void* dst, void* src) noexcept;  // construct dst from src
+void elem_take(const hchan* c, void* dst,
+               void* src) noexcept;  // construct dst from src, destroy src
 void elem_destroy(const hchan* c, void* p) noexcept;
 
 // Go's send/recv: complete an operation with a waiting partner sg found on

@@ -24,7 +24,7 @@ constexpr std::int32_t mutexWoken = 2;
 constexpr std::int32_t mutexStarving = 4;
 constexpr int mutexWaiterShift = 3;
 constexpr std::int64_t starvationThresholdNs = 1'000'000;
-constexpr int active_spin = 4;       // Go's active_spin
+constexpr int active_spin = 4;  // Go's active_spin
 constexpr int active_spin_cnt = 30;  // Go's active_spin_cnt
 
 // Go's sync_runtime_canSpin: spin only a few times, only on a multicore
@@ -35,7 +35,8 @@ bool canSpin(int i) {
   core::M* mp = core::getm();
   if (mp == nullptr || mp->p == nullptr || core::sched == nullptr) return false;
   // A heuristic: relaxed/seq_cst loads only need a recent value.
-  if (core::sched->gomaxprocs.load(rt::relaxed) <= core::sched->npidle.load(rt::seq_cst) + core::sched->nmspinning.load(rt::seq_cst) + 1)
+  if (core::sched->gomaxprocs.load(rt::relaxed) <=
+      core::sched->npidle.load(rt::seq_cst) + core::sched->nmspinning.load(rt::seq_cst) + 1)
     return false;
   return mp->p->runq.empty();
 }
@@ -74,7 +75,8 @@ void Mutex::lockSlow() {
       // Active spinning makes sense. Try to set the woken flag to tell
       // unlock not to wake other blocked goroutines.
       if (!awoke && (old & mutexWoken) == 0 && (old >> mutexWaiterShift) != 0 &&
-          state.cas(old, old | mutexWoken, rt::relaxed)) {  // relaxed: a hint bit, nothing is published
+          state.cas(old, old | mutexWoken,
+                    rt::relaxed)) {  // relaxed: a hint bit, nothing is published
         awoke = true;
       }
       doSpin();
@@ -126,7 +128,8 @@ void Mutex::lockSlow() {
 
 void Mutex::unlock() {
   // Fast path: drop the lock bit. release: publish the critical section.
-  std::int32_t nw = rt::AtomicRef<std::int32_t>(state_).fetch_add(-mutexLocked, rt::acq_rel) - mutexLocked;
+  std::int32_t nw =
+      rt::AtomicRef<std::int32_t>(state_).fetch_add(-mutexLocked, rt::acq_rel) - mutexLocked;
   if (nw != 0) unlockSlow(nw);  // outlined so the fast path stays small
 }
 
@@ -147,10 +150,12 @@ void Mutex::unlockSlow(std::int32_t nw) {
     for (;;) {
       // No waiters, or a goroutine has already been woken or grabbed the
       // lock, or the mutex is starving: nobody to wake.
-      if ((old >> mutexWaiterShift) == 0 || (old & (mutexLocked | mutexWoken | mutexStarving)) != 0) return;
+      if ((old >> mutexWaiterShift) == 0 || (old & (mutexLocked | mutexWoken | mutexStarving)) != 0)
+        return;
       // Grab the right to wake someone.
       nw = (old - (1 << mutexWaiterShift)) | mutexWoken;
-      if (state.cas(old, nw, rt::acq_rel)) {  // acq_rel: orders the waiter count with the semrelease
+      if (state.cas(old, nw,
+                    rt::acq_rel)) {  // acq_rel: orders the waiter count with the semrelease
         sync::semrelease(&sema_, false);
         return;
       }

@@ -33,7 +33,10 @@ void notifyListWait(NotifyList* l, std::uint32_t t) GMPKIT_NO_TSA {
   NotifyWaiter s;
   s.g = gp;
   s.ticket = t;
-  if (l->tail == nullptr) l->head = &s; else l->tail->next = &s;
+  if (l->tail == nullptr)
+    l->head = &s;
+  else
+    l->tail->next = &s;
   l->tail = &s;
   try {
     core::goparkunlock(&l->lock, core::WaitReason::sync_cond_wait);
@@ -42,7 +45,10 @@ void notifyListWait(NotifyList* l, std::uint32_t t) GMPKIT_NO_TSA {
     rt::LockGuard g(l->lock);
     for (NotifyWaiter *p = nullptr, *x = l->head; x != nullptr; p = x, x = x->next) {
       if (x != &s) continue;
-      if (p) p->next = x->next; else l->head = x->next;
+      if (p)
+        p->next = x->next;
+      else
+        l->head = x->next;
       if (l->tail == x) l->tail = p;
       break;
     }
@@ -77,7 +83,7 @@ void notifyListNotifyOne(NotifyList* l) GMPKIT_NO_TSA {
   l->lock.lock();
   // Re-check under the lock.
   std::uint32_t t = l->notify.load(rt::relaxed);  // relaxed: written under l->lock
-  if (t == l->wait.load(rt::seq_cst)) {           // seq_cst: as NotifyAll
+  if (t == l->wait.load(rt::seq_cst)) {  // seq_cst: as NotifyAll
     l->lock.unlock();
     return;
   }
@@ -89,7 +95,10 @@ void notifyListNotifyOne(NotifyList* l) GMPKIT_NO_TSA {
   for (NotifyWaiter *p = nullptr, *s = l->head; s != nullptr; p = s, s = s->next) {
     if (s->ticket != t) continue;
     NotifyWaiter* n = s->next;
-    if (p) p->next = n; else l->head = n;
+    if (p)
+      p->next = n;
+    else
+      l->head = n;
     if (n == nullptr) l->tail = p;
     core::G* gp = s->g;
     l->lock.unlock();

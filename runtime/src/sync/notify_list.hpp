@@ -26,7 +26,7 @@ struct NotifyWaiter {
 };
 
 struct NotifyList {
-  rt::Atomic<std::uint32_t> wait{0};    // ticket of the next waiter
+  rt::Atomic<std::uint32_t> wait{0};  // ticket of the next waiter
   rt::Atomic<std::uint32_t> notify{0};  // ticket of the next waiter to notify (written under lock)
   rt::Mutex lock;
   NotifyWaiter* head GMPKIT_GUARDED_BY(lock) = nullptr;

@@ -11,8 +11,8 @@
 #include <cstdio>
 
 #include "core/sched.hpp"
-#include "observe/trace.hpp"
 #include "gmpkit/error.hpp"
+#include "observe/trace.hpp"
 #include "platform/clock.hpp"
 
 #if GMPKIT_ASAN
@@ -69,7 +69,8 @@ G* gosched_m(M* mp, G* gp) GMPKIT_NO_TSA {
 // Go's gopreempt_m: a preempted G goes to the global runq, like Gosched.
 G* gopreempt_m(M* mp, G* gp) {
   sched->npreempted.fetch_add(1, rt::relaxed);  // relaxed: statistics
-  if (GMPKIT_UNLIKELY(observe::trace_enabled())) observe::traceNotePreempt(observe::TraceStopReason::preempt_coop);
+  if (GMPKIT_UNLIKELY(observe::trace_enabled()))
+    observe::traceNotePreempt(observe::TraceStopReason::preempt_coop);
   return gosched_m(mp, gp);
 }
 
@@ -97,7 +98,8 @@ void gogo(M* mp, G* gp) {
 // again, so ASan may drop its fake stack).
 static void switch_to_g0(M* mp, G* gp, bool exiting) {
 #if GMPKIT_ASAN
-  __sanitizer_start_switch_fiber(exiting ? nullptr : &gp->asan_fake_stack, mp->g0_stack_lo, mp->g0_stack_size);
+  __sanitizer_start_switch_fiber(exiting ? nullptr : &gp->asan_fake_stack, mp->g0_stack_lo,
+                                 mp->g0_stack_size);
 #else
   (void)exiting;
 #endif
@@ -131,9 +133,10 @@ void mcall(G* (*fn)(M*, G*)) {
 }
 
 [[noreturn]] static void park_while_unwinding(G* gp) {
-  throw_g("a goroutine blocked (or swallowed gmpkit::forced_unwind) while being unwound at shutdown; "
-          "catch (...) blocks inside goroutines must rethrow, and destructors must not block",
-          gp);
+  throw_g(
+      "a goroutine blocked (or swallowed gmpkit::forced_unwind) while being unwound at shutdown; "
+      "catch (...) blocks inside goroutines must rethrow, and destructors must not block",
+      gp);
 }
 
 void gopark(bool (*unlockf)(G*, void*), void* lock, WaitReason reason) {

@@ -42,11 +42,13 @@ void RWMutex::runlock() {
 
 void RWMutex::rUnlockSlow(std::int32_t r) {
   if (r + 1 == 0 || r + 1 == -rwmutexMaxReaders) {
-    rt::AtomicRef<std::int32_t>(readerCount_).fetch_add(1, rt::acq_rel);  // acq_rel: undo, as it was
+    rt::AtomicRef<std::int32_t>(readerCount_)
+        .fetch_add(1, rt::acq_rel);  // acq_rel: undo, as it was
     throw usage_error("sync: RUnlock of unlocked RWMutex");
   }
   // A writer is pending. The last departing reader unblocks it.
-  if (rt::AtomicRef<std::int32_t>(readerWait_).fetch_add(-1, rt::acq_rel) - 1 == 0)  // acq_rel: as runlock()
+  if (rt::AtomicRef<std::int32_t>(readerWait_).fetch_add(-1, rt::acq_rel) - 1 ==
+      0)  // acq_rel: as runlock()
     sync::semrelease(&writerSem_, false);
 }
 
@@ -55,16 +57,18 @@ void RWMutex::lock() {
   w_.lock();
   // Announce to readers there is a pending writer. acq_rel: see runlock().
   std::int32_t r =
-      rt::AtomicRef<std::int32_t>(readerCount_).fetch_add(-rwmutexMaxReaders, rt::acq_rel) - rwmutexMaxReaders +
-      rwmutexMaxReaders;
+      rt::AtomicRef<std::int32_t>(readerCount_).fetch_add(-rwmutexMaxReaders, rt::acq_rel) -
+      rwmutexMaxReaders + rwmutexMaxReaders;
   // Wait for active readers.
-  if (r != 0 && rt::AtomicRef<std::int32_t>(readerWait_).fetch_add(r, rt::acq_rel) + r != 0)  // acq_rel: as above
+  if (r != 0 && rt::AtomicRef<std::int32_t>(readerWait_).fetch_add(r, rt::acq_rel) + r !=
+                    0)  // acq_rel: as above
     sync::semacquire(&writerSem_, core::WaitReason::sync_rwmutex_lock, false);
 }
 
 bool RWMutex::try_lock() {
   if (!w_.try_lock()) return false;
-  if (!rt::AtomicRef<std::int32_t>(readerCount_).cas(0, -rwmutexMaxReaders, rt::acq_rel)) {  // acq_rel: as lock()
+  if (!rt::AtomicRef<std::int32_t>(readerCount_)
+           .cas(0, -rwmutexMaxReaders, rt::acq_rel)) {  // acq_rel: as lock()
     w_.unlock();
     return false;
   }
@@ -75,9 +79,11 @@ void RWMutex::unlock() {
   // Announce to readers there is no active writer. acq_rel: readers
   // acquire our critical section.
   std::int32_t r =
-      rt::AtomicRef<std::int32_t>(readerCount_).fetch_add(rwmutexMaxReaders, rt::acq_rel) + rwmutexMaxReaders;
+      rt::AtomicRef<std::int32_t>(readerCount_).fetch_add(rwmutexMaxReaders, rt::acq_rel) +
+      rwmutexMaxReaders;
   if (r >= rwmutexMaxReaders) {
-    rt::AtomicRef<std::int32_t>(readerCount_).fetch_add(-rwmutexMaxReaders, rt::acq_rel);  // acq_rel: undo
+    rt::AtomicRef<std::int32_t>(readerCount_)
+        .fetch_add(-rwmutexMaxReaders, rt::acq_rel);  // acq_rel: undo
     throw usage_error("sync: Unlock of unlocked RWMutex");
   }
   // Unblock blocked readers, if any.

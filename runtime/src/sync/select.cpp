@@ -88,7 +88,8 @@ std::uintptr_t sortkey(const hchan* c) { return reinterpret_cast<std::uintptr_t>
 
 // Heap sort of pollorder into lockorder by channel address (Go's: n log n,
 // constant stack, and starting from pollorder permutes equal channels).
-void sort_lockorder(const scase* cases, const std::uint16_t* pollorder, std::uint16_t* lockorder, int n) {
+void sort_lockorder(const scase* cases, const std::uint16_t* pollorder, std::uint16_t* lockorder,
+                    int n) {
   for (int i = 0; i < n; i++) {
     int j = i;
     const hchan* c = cases[pollorder[i]].c;
@@ -119,7 +120,8 @@ void sort_lockorder(const scase* cases, const std::uint16_t* pollorder, std::uin
   }
 #if GMPKIT_CHECKED
   for (int i = 0; i + 1 < n; i++)
-    if (sortkey(cases[lockorder[i]].c) > sortkey(cases[lockorder[i + 1]].c)) core::fatal("select: broken sort");
+    if (sortkey(cases[lockorder[i]].c) > sortkey(cases[lockorder[i + 1]].c))
+      core::fatal("select: broken sort");
 #endif
 }
 
@@ -179,8 +181,10 @@ int selectgo(scase* cases, int ncases, bool block, bool* recvOK) GMPKIT_NO_TSA {
       if (q > 0) {
         // Receive from the buffer.
         void* qp = c->chanbuf(c->recvx);
-        if (cas->elem != nullptr) elem_take(c, cas->elem, qp);
-        else elem_destroy(c, qp);
+        if (cas->elem != nullptr)
+          elem_take(c, cas->elem, qp);
+        else
+          elem_destroy(c, qp);
         if (++c->recvx == c->dataqsiz) c->recvx = 0;
         c->qcount.store(q - 1, rt::relaxed);  // relaxed: lock-free readers take a snapshot
         selunlock(frame);
@@ -241,8 +245,10 @@ int selectgo(scase* cases, int ncases, bool block, bool* recvOK) GMPKIT_NO_TSA {
     sg->elem = cas->elem;
     sg->c = cas->c;
     sg->ws = &ws;
-    if (cas->send) cas->c->sendq.enqueue(sg);
-    else cas->c->recvq.enqueue(sg);
+    if (cas->send)
+      cas->c->sendq.enqueue(sg);
+    else
+      cas->c->recvq.enqueue(sg);
     chanretain(cas->c);  // each case keeps its channel alive while we wait
   }
 

@@ -28,7 +28,8 @@ SemaRoot& semroot(const void* addr) {
 bool cansemacquire(std::uint32_t* addr) {
   rt::AtomicRef<std::uint32_t> a(*addr);
   for (;;) {
-    std::uint32_t v = a.load(rt::acquire);  // acquire: a successful acquire sees the releaser's writes
+    std::uint32_t v =
+        a.load(rt::acquire);  // acquire: a successful acquire sees the releaser's writes
     if (v == 0) return false;
     if (a.cas(v, v - 1, rt::acq_rel)) return true;  // acq_rel: as above
   }
@@ -43,7 +44,10 @@ void enqueue(SemaRoot& root, G* gp, bool lifo) GMPKIT_REQUIRES(root.lock) {
     return;
   }
   gp->sema.next = nullptr;
-  if (root.tail) root.tail->sema.next = gp; else root.head = gp;
+  if (root.tail)
+    root.tail->sema.next = gp;
+  else
+    root.head = gp;
   root.tail = gp;
 }
 
@@ -52,7 +56,10 @@ G* dequeue(SemaRoot& root, const void* addr) GMPKIT_REQUIRES(root.lock) {
   G* prev = nullptr;
   for (G* gp = root.head; gp; prev = gp, gp = gp->sema.next) {
     if (gp->sema.addr != addr) continue;
-    if (prev) prev->sema.next = gp->sema.next; else root.head = gp->sema.next;
+    if (prev)
+      prev->sema.next = gp->sema.next;
+    else
+      root.head = gp->sema.next;
     if (root.tail == gp) root.tail = prev;
     gp->sema.next = nullptr;
     return gp;
@@ -65,7 +72,10 @@ bool remove(SemaRoot& root, G* target) GMPKIT_REQUIRES(root.lock) {
   G* prev = nullptr;
   for (G* gp = root.head; gp; prev = gp, gp = gp->sema.next) {
     if (gp != target) continue;
-    if (prev) prev->sema.next = gp->sema.next; else root.head = gp->sema.next;
+    if (prev)
+      prev->sema.next = gp->sema.next;
+    else
+      root.head = gp->sema.next;
     if (root.tail == gp) root.tail = prev;
     gp->sema.next = nullptr;
     return true;
@@ -90,8 +100,8 @@ G* goyield_m(core::M* mp, G* gp) {
 
 }  // namespace
 
-void semaForEachWaiter(void (*fn)(G* gp, std::size_t root, std::uint32_t nwait, void* arg), void* arg)
-    GMPKIT_NO_TSA {
+void semaForEachWaiter(void (*fn)(G* gp, std::size_t root, std::uint32_t nwait, void* arg),
+                       void* arg) GMPKIT_NO_TSA {
   for (std::size_t i = 0; i < kSemTabSize; i++) {
     SemaRoot& root = g_semtable[i];
     rt::LockGuard g(root.lock);
@@ -102,7 +112,8 @@ void semaForEachWaiter(void (*fn)(G* gp, std::size_t root, std::uint32_t nwait, 
 }
 
 std::uint32_t semnwait(const std::uint32_t* addr) {
-  return semroot(addr).nwait.load(rt::seq_cst);  // seq_cst: a test hook, ordering is irrelevant but cheap
+  return semroot(addr).nwait.load(
+      rt::seq_cst);  // seq_cst: a test hook, ordering is irrelevant but cheap
 }
 
 void semacquire(std::uint32_t* addr, core::WaitReason reason, bool lifo) GMPKIT_NO_TSA {
@@ -136,7 +147,8 @@ void semacquire(std::uint32_t* addr, core::WaitReason reason, bool lifo) GMPKIT_
 
 void semrelease(std::uint32_t* addr, bool handoff) GMPKIT_NO_TSA {
   SemaRoot& root = semroot(addr);
-  rt::AtomicRef<std::uint32_t>(*addr).fetch_add(1, rt::seq_cst);  // seq_cst: Dekker with semacquire's nwait
+  rt::AtomicRef<std::uint32_t>(*addr).fetch_add(
+      1, rt::seq_cst);  // seq_cst: Dekker with semacquire's nwait
   if (root.nwait.load(rt::seq_cst) == 0) return;  // easy case: nobody to wake
   G* gp;
   {

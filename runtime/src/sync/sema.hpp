@@ -38,6 +38,7 @@ std::uint32_t semnwait(const std::uint32_t* addr);
 // Debug (observe/invariants.cpp, world stopped): calls fn(g, root index,
 // root's nwait) for every G queued on any root, taking each root's lock in
 // turn; roots with no waiters but nwait != 0 are reported with g == nullptr.
-void semaForEachWaiter(void (*fn)(core::G* gp, std::size_t root, std::uint32_t nwait, void* arg), void* arg);
+void semaForEachWaiter(void (*fn)(core::G* gp, std::size_t root, std::uint32_t nwait, void* arg),
+                       void* arg);
 
 }  // namespace gmpkit::sync

@@ -11,20 +11,25 @@ namespace gmpkit {
 void WaitGroup::add(int delta) {
   rt::AtomicRef<std::uint64_t> state(state_);
   // seq_cst: Go's atomic.AddUint64; orders the counter against Wait's CAS.
-  std::uint64_t s = state.fetch_add(static_cast<std::uint64_t>(static_cast<std::int64_t>(delta)) << 32, rt::seq_cst) +
-                    (static_cast<std::uint64_t>(static_cast<std::int64_t>(delta)) << 32);
+  std::uint64_t s =
+      state.fetch_add(static_cast<std::uint64_t>(static_cast<std::int64_t>(delta)) << 32,
+                      rt::seq_cst) +
+      (static_cast<std::uint64_t>(static_cast<std::int64_t>(delta)) << 32);
   auto v = static_cast<std::int32_t>(s >> 32);
   auto w = static_cast<std::uint32_t>(s);
   if (v < 0) {
     // Undo, so a caller that catches this still has a usable WaitGroup.
-    state.fetch_add(static_cast<std::uint64_t>(-static_cast<std::int64_t>(delta)) << 32, rt::seq_cst);
+    state.fetch_add(static_cast<std::uint64_t>(-static_cast<std::int64_t>(delta)) << 32,
+                    rt::seq_cst);
     throw usage_error("sync: negative WaitGroup counter");
   }
-  if (w != 0 && delta > 0 && v == delta) throw usage_error("sync: WaitGroup misuse: Add called concurrently with Wait");
+  if (w != 0 && delta > 0 && v == delta)
+    throw usage_error("sync: WaitGroup misuse: Add called concurrently with Wait");
   if (v > 0 || w == 0) return;
   // We set the counter to 0 with waiters present: nobody may touch the
   // state now but us.
-  if (state.load(rt::seq_cst) != s) throw usage_error("sync: WaitGroup misuse: Add called concurrently with Wait");
+  if (state.load(rt::seq_cst) != s)
+    throw usage_error("sync: WaitGroup misuse: Add called concurrently with Wait");
   state.store(0, rt::seq_cst);  // seq_cst: reset before the waiters wake and check it
   for (; w != 0; w--) sync::semrelease(&sema_, false);
 }

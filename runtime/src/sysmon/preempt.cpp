@@ -65,8 +65,8 @@
 #include "platform/signal.hpp"
 
 extern "C" {
-void gmpkit_async_preempt();                   // core/asyncpreempt_x86_64.S
-void gmpkit_async_preempt2() noexcept;         // below; called by the assembly
+void gmpkit_async_preempt();  // core/asyncpreempt_x86_64.S
+void gmpkit_async_preempt2() noexcept;  // below; called by the assembly
 }
 
 namespace gmpkit::core {
@@ -77,7 +77,8 @@ struct AsyncPreemptFrame {
   std::uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax, rflags, pc;
   std::uint8_t red_zone[128];
 };
-static_assert(sizeof(AsyncPreemptFrame) == 264, "FRAME_REGS (pushes + pc + red zone) in asyncpreempt_x86_64.S");
+static_assert(sizeof(AsyncPreemptFrame) == 264,
+              "FRAME_REGS (pushes + pc + red zone) in asyncpreempt_x86_64.S");
 static_assert(offsetof(AsyncPreemptFrame, pc) == 264 - 136, "FRAME_PC in asyncpreempt_x86_64.S");
 static_assert(offsetof(AsyncPreemptFrame, rflags) == 264 - 144, "rflags slot");
 static_assert(offsetof(AsyncPreemptFrame, rax) == 264 - 152, "rax slot");
@@ -101,31 +102,33 @@ int debug_setting(const char* name, int def) {
 namespace {
 
 rt::Atomic<bool> g_async{false};  // effective switch for this run()
-std::size_t g_stack_margin = 0;   // bytes the injected call needs below sp
-
+std::size_t g_stack_margin = 0;  // bytes the injected call needs below sp
 
 // Go's wantAsyncPreempt + isAsyncSafePoint (rule in the header comment).
 // Runs in the signal handler: async-signal-safe, no locks, no allocation.
 bool isAsyncSafePoint(M* mp, std::uintptr_t pc, std::uintptr_t sp) GMPKIT_NO_TSA {
-  if (sched == nullptr || !g_async.load(rt::relaxed)) return false;  // relaxed: set before sysmon starts
-  G* gp = mp->curg;                                                  // rule 2
+  if (sched == nullptr || !g_async.load(rt::relaxed))
+    return false;  // relaxed: set before sysmon starts
+  G* gp = mp->curg;  // rule 2
   if (gp == nullptr || gp->m != mp || gp->unwinding) return false;
   if (gp->status() != GStatus::running) return false;
-  P* pp = mp->p;                                                     // rule 3
+  P* pp = mp->p;  // rule 3
   // relaxed: a request flag; a stale read only delays or advances one preemption.
-  if (pp == nullptr || !(pp->preempt.load(rt::relaxed) || sched->exiting.load(rt::relaxed))) return false;
-  if (mp->locks != 0 || rt::locks_held() != 0) return false;         // rule 4
-  auto lo = reinterpret_cast<std::uintptr_t>(gp->stack.lo);          // rule 5
+  if (pp == nullptr || !(pp->preempt.load(rt::relaxed) || sched->exiting.load(rt::relaxed)))
+    return false;
+  if (mp->locks != 0 || rt::locks_held() != 0) return false;  // rule 4
+  auto lo = reinterpret_cast<std::uintptr_t>(gp->stack.lo);  // rule 5
   auto hi = reinterpret_cast<std::uintptr_t>(gp->stack.hi);
   if (sp > hi || sp < lo + g_stack_margin) return false;
-  return rt::pc_in_user_text(pc);                                    // rule 6
+  return rt::pc_in_user_text(pc);  // rule 6
 }
 
 // The SIGURG handler's decision (Go's doSigPreempt).
 void* sigpreempt(std::uintptr_t pc, std::uintptr_t sp) {
   M* mp = getm();
   if (mp == nullptr) return nullptr;  // not an M (a stray SIGURG)
-  void* target = isAsyncSafePoint(mp, pc, sp) ? reinterpret_cast<void*>(&gmpkit_async_preempt) : nullptr;
+  void* target =
+      isAsyncSafePoint(mp, pc, sp) ? reinterpret_cast<void*>(&gmpkit_async_preempt) : nullptr;
   // Acknowledge: preemptone may signal this M again. relaxed: a resend
   // throttle, nothing is published through it.
   mp->signalPending.store(0, rt::relaxed);
@@ -137,13 +140,16 @@ void preemptM(M* mp) {
   // relaxed: only throttles signals; the request itself is pp->preempt.
   if (mp->procid != 0 && mp->signalPending.cas(0, 1, rt::relaxed)) {
     sched->npreemptsig.fetch_add(1, rt::relaxed);  // relaxed: statistics
-    if (!rt::signal_preempt(mp->procid)) mp->signalPending.store(0, rt::relaxed);  // relaxed: as above
+    if (!rt::signal_preempt(mp->procid))
+      mp->signalPending.store(0, rt::relaxed);  // relaxed: as above
   }
 }
 
 }  // namespace
 
-bool async_preempt_enabled() noexcept { return g_async.load(rt::relaxed); }  // relaxed: fixed during a run
+bool async_preempt_enabled() noexcept {
+  return g_async.load(rt::relaxed);
+}  // relaxed: fixed during a run
 
 void preempt_init() {
   bool on = sched->cfg.async_preempt && debug_setting("asyncpreemptoff", 0) == 0;
@@ -235,7 +241,8 @@ std::int64_t wakeup_preempt(std::int64_t now) GMPKIT_NO_TSA {
     // first round that saw this P's current schedtick.
     std::int64_t ran_since = pp->sysmon_schedwhen;
     if (ran_since + min_slice <= now) {
-      if (!pp->preempt.load(rt::relaxed)) sched->nwakeuppreempt.fetch_add(1, rt::relaxed);  // relaxed: statistics
+      if (!pp->preempt.load(rt::relaxed))
+        sched->nwakeuppreempt.fetch_add(1, rt::relaxed);  // relaxed: statistics
       preemptone(pp);
       want(now + 50 * 1000);  // re-send soon if it was not at a safe point
     } else {

@@ -10,9 +10,9 @@
 // exitsyscall: fast path (old P by CAS, else any idle P) keeps running on
 // this M; otherwise mcall(exitsyscall0): G -> runnable, onto an idle P if
 // one appeared, else the global runq, and this M parks (stopm).
+#include "gmpkit/syscall.hpp"
 #include "core/sched.hpp"
 #include "gmpkit/error.hpp"
-#include "gmpkit/syscall.hpp"
 
 namespace gmpkit::core {
 
@@ -20,7 +20,8 @@ namespace {
 
 // Go's exitsyscallfast. True if this M has a P again.
 bool exitsyscallfast(M* mp, P* oldp) GMPKIT_NO_TSA {
-  if (sched->exiting.load(rt::relaxed)) return false;  // relaxed: the slow path re-checks under the lock
+  if (sched->exiting.load(rt::relaxed))
+    return false;  // relaxed: the slow path re-checks under the lock
   // acq_rel: winning the CAS is acquiring the P (see its owner's writes);
   // losing means sysmon took it.
   if (oldp != nullptr && oldp->status.cas(static_cast<std::uint32_t>(PStatus::syscall),
@@ -54,7 +55,8 @@ G* exitsyscall0(M* mp, G* gp) GMPKIT_NO_TSA {
   }
   if (pp) {
     acquirep(mp, pp);
-    pp->schedtick.store(pp->schedtick.load(rt::relaxed) + 1, rt::relaxed);  // relaxed: a new slice (execute(gp, false))
+    pp->schedtick.store(pp->schedtick.load(rt::relaxed) + 1,
+                        rt::relaxed);  // relaxed: a new slice (execute(gp, false))
     return gp;
   }
   // A locked M waits for its G (now on the global runq) in stoplockedm,
@@ -87,8 +89,8 @@ void entersyscall() {
   if (sched->gcwaiting.load(rt::seq_cst)) {  // seq_cst: as above
     rt::LockGuard g(sched->lock);
     // acq_rel: the CAS competes with stopTheWorld's and sysmon's for the P.
-    if (pp->status.cas(static_cast<std::uint32_t>(PStatus::syscall), static_cast<std::uint32_t>(PStatus::gcstop),
-                       rt::acq_rel))
+    if (pp->status.cas(static_cast<std::uint32_t>(PStatus::syscall),
+                       static_cast<std::uint32_t>(PStatus::gcstop), rt::acq_rel))
       stw_stop_p_locked(pp);
   }
   mp->locks--;
@@ -105,7 +107,8 @@ void entersyscallblock() {
   mp->locks++;
   casgstatus(gp, GStatus::running, GStatus::syscall);
   P* pp = releasep(mp);
-  pp->syscalltick.store(pp->syscalltick.load(rt::relaxed) + 1, rt::relaxed);  // relaxed: statistics for sysmon
+  pp->syscalltick.store(pp->syscalltick.load(rt::relaxed) + 1,
+                        rt::relaxed);  // relaxed: statistics for sysmon
   mp->oldp = nullptr;
   handoffp(pp);
   mp->locks--;
@@ -124,7 +127,8 @@ void exitsyscall() {
   mp->oldp = nullptr;
   if (exitsyscallfast(mp, oldp)) {
     P* pp = mp->p;
-    pp->syscalltick.store(pp->syscalltick.load(rt::relaxed) + 1, rt::relaxed);  // relaxed: sysmon reads a sample
+    pp->syscalltick.store(pp->syscalltick.load(rt::relaxed) + 1,
+                          rt::relaxed);  // relaxed: sysmon reads a sample
     casgstatus(gp, GStatus::syscall, GStatus::running);
     mp->locks--;
     if (gp->unwinding) throw forced_unwind{};
@@ -141,7 +145,10 @@ void exitsyscall() {
 
 namespace gmpkit::detail {
 void entersyscall(bool block) {
-  if (block) core::entersyscallblock(); else core::entersyscall();
+  if (block)
+    core::entersyscallblock();
+  else
+    core::entersyscall();
   core::sched->nsyscalls.fetch_add(1, rt::relaxed);  // relaxed: statistics
 }
 void exitsyscall() { core::exitsyscall(); }

@@ -20,10 +20,10 @@
 #include <cstdio>
 
 #include "core/sched.hpp"
-#include "observe/schedtrace.hpp"
-#include "observe/invariants.hpp"
-#include "observe/trace.hpp"
 #include "gmpkit/error.hpp"
+#include "observe/invariants.hpp"
+#include "observe/schedtrace.hpp"
+#include "observe/trace.hpp"
 #include "platform/clock.hpp"
 #include "platform/signal.hpp"
 
@@ -42,8 +42,9 @@ void report_stragglers(std::int64_t now) GMPKIT_NO_TSA {
                           "gmpkit: run() has waited %.1fs for goroutine %" PRId64
                           " to reach a scheduling point (%s)\n",
                           static_cast<double>(now - sched->exiting_since) / 1e9, gp->goid,
-                          st == GStatus::syscall ? "it is in a blocking gmpkit::syscall"
-                                                 : "it runs without calling preempt_point() or any runtime function");
+                          st == GStatus::syscall
+                              ? "it is in a blocking gmpkit::syscall"
+                              : "it runs without calling preempt_point() or any runtime function");
     rt::write_stderr(buf, static_cast<std::size_t>(n));
   }
 }
@@ -104,7 +105,8 @@ void sysmon_sleep(std::int64_t sleep_ns) GMPKIT_NO_TSA {
   const bool kickable = sched->cfg.min_slice.count() > 0;
   if (kickable) {
     const std::int64_t t = rt::nanotime();
-    sched->sysmon_wake_by.store(t + sleep_ns, rt::seq_cst);  // seq_cst: Dekker with addtimer (fence below)
+    sched->sysmon_wake_by.store(t + sleep_ns,
+                                rt::seq_cst);  // seq_cst: Dekker with addtimer (fence below)
     rt::fence_seq_cst();
     for (P* pp : sched->allp) {
       std::int64_t w = time::nobarrierWakeTime(pp->timers);
@@ -112,7 +114,9 @@ void sysmon_sleep(std::int64_t sleep_ns) GMPKIT_NO_TSA {
     }
   }
   sched->sysmon_note.tsleep(sleep_ns);
-  if (kickable) sched->sysmon_wake_by.store(0, rt::relaxed);  // relaxed: a hint; a stale value costs one spare kick
+  if (kickable)
+    sched->sysmon_wake_by.store(
+        0, rt::relaxed);  // relaxed: a hint; a stale value costs one spare kick
   if (sched->sysmon_note.is_set()) {  // kicked (or stopped): clear under the wakers' lock
     rt::LockGuard g(sched->lock);
     sched->sysmon_note.clear();
@@ -127,7 +131,8 @@ int retake(std::int64_t now) {
   for (P* pp : sched->allp) {
     PStatus s = pp->pstatus();
     if (s == PStatus::running) {
-      std::uint32_t t = pp->schedtick.load(rt::relaxed);  // relaxed: a sample; staleness costs one round
+      std::uint32_t t =
+          pp->schedtick.load(rt::relaxed);  // relaxed: a sample; staleness costs one round
       if (pp->sysmon_schedtick != t) {
         pp->sysmon_schedtick = t;
         pp->sysmon_schedwhen = now;
@@ -144,15 +149,17 @@ int retake(std::int64_t now) {
       }
       // No other work and someone spinning or idle: leave it for up to
       // 10 ms (it keeps sysmon from sleeping deeply, so not forever).
-      if (pp->runq.empty() && sched->nmspinning.load(rt::seq_cst) + sched->npidle.load(rt::seq_cst) > 0 &&
+      if (pp->runq.empty() &&
+          sched->nmspinning.load(rt::seq_cst) + sched->npidle.load(rt::seq_cst) > 0 &&
           pp->sysmon_syscallwhen + 10 * 1000 * 1000 > now)
         continue;
       incidlelocked(-1);
       // acq_rel: winning makes us the P's owner (against exitsyscallfast).
-      if (pp->status.cas(static_cast<std::uint32_t>(PStatus::syscall), static_cast<std::uint32_t>(PStatus::idle),
-                         rt::acq_rel)) {
+      if (pp->status.cas(static_cast<std::uint32_t>(PStatus::syscall),
+                         static_cast<std::uint32_t>(PStatus::idle), rt::acq_rel)) {
         n++;
-        pp->syscalltick.store(pp->syscalltick.load(rt::relaxed) + 1, rt::relaxed);  // relaxed: we own pp now
+        pp->syscalltick.store(pp->syscalltick.load(rt::relaxed) + 1,
+                              rt::relaxed);  // relaxed: we own pp now
         sched->nhandoffs.fetch_add(1, rt::relaxed);  // relaxed: statistics
         if (GMPKIT_UNLIKELY(observe::trace_enabled())) observe::traceProcSteal(pp);
         handoffp(pp);
@@ -171,8 +178,10 @@ void sysmon_main(void*) {
   schedtrace_init();  // observe/schedtrace.cpp: GMPKIT_DEBUG / Config::schedtrace
   std::int64_t trace_at = 0;  // next schedtrace report due (0: off)
   while (!g_sysmon_stop.load(rt::acquire)) {  // acquire: pairs with sysmon_stop
-    if (idle == 0) delay = 20;
-    else if (idle > 50) delay *= 2;
+    if (idle == 0)
+      delay = 20;
+    else if (idle > 50)
+      delay *= 2;
     if (delay > 10 * 1000) delay = 10 * 1000;
     std::int64_t sleep_ns = static_cast<std::int64_t>(delay) * 1000;
     if (wake_at != 0) {
@@ -189,7 +198,8 @@ void sysmon_main(void*) {
     std::int64_t now = rt::nanotime();
     // Park while every P is idle (not while schedtrace wants its reports).
     if (trace_at == 0 && !g_sysmon_stop.load(rt::acquire) &&  // acquire: pairs with sysmon_stop
-        sched->npidle.load(rt::relaxed) == sched->gomaxprocs.load(rt::relaxed) &&  // relaxed: rechecked under the lock
+        sched->npidle.load(rt::relaxed) ==
+            sched->gomaxprocs.load(rt::relaxed) &&  // relaxed: rechecked under the lock
         sysmon_park(now)) {
       sched->nsysmonpark.fetch_add(1, rt::relaxed);  // relaxed: statistics
       idle = 0;
@@ -210,7 +220,8 @@ void sysmon_main(void*) {
     // Poll the network if nobody has for 10 ms: fd-ready goroutines must
     // not wait for every P to run out of work.
     std::int64_t lastpoll = sched->lastpoll.load(rt::seq_cst);  // seq_cst: the poller token
-    if (lastpoll != 0 && lastpoll + 10 * 1000 * 1000 < now && netpollWaiters.load(rt::seq_cst) > 0) {
+    if (lastpoll != 0 && lastpoll + 10 * 1000 * 1000 < now &&
+        netpollWaiters.load(rt::seq_cst) > 0) {
       sched->lastpoll.cas(lastpoll, now, rt::seq_cst);
       GQueue list = netpoll(0);
       if (!list.empty()) {
@@ -221,9 +232,12 @@ void sysmon_main(void*) {
     }
     // Go resets idle only when a P was retaken from a syscall; preemption
     // requests alone let sysmon back off to 10 ms.
-    if (retake(now) != 0) idle = 0; else idle++;
+    if (retake(now) != 0)
+      idle = 0;
+    else
+      idle++;
     wake_at = wakeup_preempt(now);  // sysmon/preempt.cpp
-    observe::verifier_tick(now);    // Config::verify_every (observe/invariant_verifier.cpp)
+    observe::verifier_tick(now);  // Config::verify_every (observe/invariant_verifier.cpp)
     trace_at = schedtrace_poll(now);  // observe/schedtrace.cpp
   }
   rt::signal_stack_disable(sigstack);
@@ -242,13 +256,15 @@ void sysmon_start() GMPKIT_NO_TSA {
   }
   if (over) {
     char msg[128];
-    std::snprintf(msg, sizeof msg, "runtime: program exceeds %d-thread limit: thread exhaustion", sched->maxmcount);
+    std::snprintf(msg, sizeof msg, "runtime: program exceeds %d-thread limit: thread exhaustion",
+                  sched->maxmcount);
     record_panic(std::make_exception_ptr(thread_exhaustion_error(msg)));
     begin_shutdown();
     return;
   }
   preempt_init();  // SIGURG handler and the async-preemption switch, before the only sender starts
-  g_sysmon_stop.store(false, rt::relaxed);  // relaxed: the thread starts after this (thread creation orders it)
+  g_sysmon_stop.store(
+      false, rt::relaxed);  // relaxed: the thread starts after this (thread creation orders it)
   M* mp = allocm(nullptr, false);
   mp->id = sched->mnext - 1;
   sched->sysmon_m = mp;
@@ -258,7 +274,8 @@ void sysmon_start() GMPKIT_NO_TSA {
     sched->sysmon_m = nullptr;
     mp->thread_state.store(M::kNoThread, rt::release);  // release: shutdown's join sweep skips it
   } else {
-    mp->thread_state.store(M::kThreadRunning, rt::release);  // release: as above (joined by sysmon_stop)
+    mp->thread_state.store(M::kThreadRunning,
+                           rt::release);  // release: as above (joined by sysmon_stop)
   }
 }
 
@@ -269,12 +286,15 @@ void sysmon_wake_locked() GMPKIT_NO_TSA {
 void sysmon_kick_for_timer(std::int64_t when) GMPKIT_NO_TSA {
   if (sched->cfg.min_slice.count() <= 0) return;
   // An idle P means a poller or a spinning M runs timers (wakeNetPoller).
-  if (sched->npidle.load(rt::relaxed) != 0) return;  // relaxed: a hint; sysmon re-checks every round
+  if (sched->npidle.load(rt::relaxed) != 0)
+    return;  // relaxed: a hint; sysmon re-checks every round
   rt::fence_seq_cst();  // Dekker with sysmon_sleep: timer published, then read wake_by
   const std::int64_t by = sched->sysmon_wake_by.load(rt::seq_cst);  // seq_cst: as above
-  if (by == 0 || by - when <= 100 * 1000) return;  // awake, parked, or waking in time anyway (no when + x: when may be INT64_MAX)
+  if (by == 0 || by - when <= 100 * 1000)
+    return;  // awake, parked, or waking in time anyway (no when + x: when may be INT64_MAX)
   rt::LockGuard g(sched->lock);
-  if (sched->sysmon_wake_by.load(rt::relaxed) - when <= 100 * 1000) return;  // relaxed: under the lock; re-check
+  if (sched->sysmon_wake_by.load(rt::relaxed) - when <= 100 * 1000)
+    return;  // relaxed: under the lock; re-check
   sched->sysmon_wake_by.store(when, rt::relaxed);  // relaxed: later adders see it under this lock
   sched->nsysmonkick.fetch_add(1, rt::relaxed);  // relaxed: statistics
   sysmon_wake_locked();

@@ -62,7 +62,8 @@ void remove_at(TimerHeap& th, std::size_t i) GMPKIT_NO_TSA {
   }
   t->index = -1;
   t->pp.store(nullptr, rt::release);  // release: pairs with deltimer's acquire
-  th.numTimers.store(static_cast<std::uint32_t>(h.size()), rt::release);  // release: pairs with checkdead/stealWork
+  th.numTimers.store(static_cast<std::uint32_t>(h.size()),
+                     rt::release);  // release: pairs with checkdead/stealWork
 }
 
 void update_timer0(TimerHeap& th) GMPKIT_NO_TSA {
@@ -79,7 +80,8 @@ void doaddtimer(P* pp, Timer* t) GMPKIT_NO_TSA {
   t->pp.store(pp, rt::release);  // release: t's fields visible to deltimer on another M
   pp->timers.heap.push_back(t);
   siftup(pp->timers.heap, pp->timers.heap.size() - 1);
-  pp->timers.numTimers.store(static_cast<std::uint32_t>(pp->timers.heap.size()), rt::release);  // release: as above
+  pp->timers.numTimers.store(static_cast<std::uint32_t>(pp->timers.heap.size()),
+                             rt::release);  // release: as above
   update_timer0(pp->timers);
 }
 }  // namespace
@@ -139,7 +141,7 @@ void moveTimers(P* to, P* from) GMPKIT_NO_TSA {
     rt::LockGuard g(from->timers.lock);
     moved.swap(from->timers.heap);
     for (Timer* t : moved) t->pp.store(nullptr, rt::relaxed);  // relaxed: world stopped
-    from->timers.numTimers.store(0, rt::release);               // release: as in remove_at
+    from->timers.numTimers.store(0, rt::release);  // release: as in remove_at
     update_timer0(from->timers);
   }
   // No wake-up from here: procresize holds sched.lock, and startTheWorld

@@ -38,7 +38,7 @@ struct Timer {
   void* arg = nullptr;
   std::uintptr_t seq = 0;  // passed to f: lets f recognise a stale firing (Go's timer.seq)
   rt::Atomic<core::P*> pp{nullptr};  // heap it is in, or nullptr
-  std::int32_t index = -1;           // GUARDED_BY(pp->timers.lock)
+  std::int32_t index = -1;  // GUARDED_BY(pp->timers.lock)
 };
 
 struct TimerHeap {

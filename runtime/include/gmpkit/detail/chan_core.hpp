@@ -19,7 +19,8 @@ namespace gmpkit::detail {
 struct hchan;  // runtime/src/sync/chan.hpp
 
 struct ElemOps {
-  void (*move)(void* dst, void* src) noexcept;  // placement-move *src into raw dst; *src stays alive
+  void (*move)(void* dst,
+               void* src) noexcept;  // placement-move *src into raw dst; *src stays alive
   void (*destroy)(void* p) noexcept;
   std::size_t size;
   std::size_t align;
@@ -28,10 +29,13 @@ struct ElemOps {
 
 template <class T>
 struct ElemOpsFor {
-  static void move(void* dst, void* src) noexcept { ::new (dst) T(std::move(*static_cast<T*>(src))); }
+  static void move(void* dst, void* src) noexcept {
+    ::new (dst) T(std::move(*static_cast<T*>(src)));
+  }
   static void destroy(void* p) noexcept { static_cast<T*>(p)->~T(); }
-  static constexpr ElemOps ops{&move, &destroy, sizeof(T), alignof(T),
-                               std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>};
+  static constexpr ElemOps ops{
+      &move, &destroy, sizeof(T), alignof(T),
+      std::is_trivially_copyable_v<T>&& std::is_trivially_destructible_v<T>};
 };
 
 // Raw, suitably aligned storage for one element (a receive destination).
