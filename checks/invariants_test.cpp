@@ -13,14 +13,14 @@
 #include <vector>
 
 #include "gmpkit/gmpkit.hpp"
-#include "observe/invariants_testing.hpp"
+#include "gmpkit/testing/invariants_testing.hpp"
 
 namespace {
 
 using gmpkit::debug::InvariantMode;
 using gmpkit::debug::InvariantReport;
 using gmpkit::debug::verify_invariants;
-using namespace gmpkit::debug::testing;
+using namespace gmpkit::testing;
 using namespace std::chrono_literals;
 
 gmpkit::Config procs(int n) {

@@ -4,7 +4,7 @@
 //
 // InvariantsAccess is the one friend of the run queues: the checker reads
 // their raw head/tail/slots (a stopped world has no concurrent consumer),
-// and the test-only corruption hook (invariants_testing.hpp) damages them.
+// and the test-only corruption hook (gmpkit/testing/invariants_testing.hpp (the gmpkit::testing library)) damages them.
 #pragma once
 
 #include <cstdint>

@@ -1,11 +1,12 @@
-// observe/invariants_testing.hpp — TEST-ONLY: damage the scheduler's state
+// gmpkit/testing/invariants_testing.hpp — TEST-ONLY (gmpkit::testing library): damage the scheduler's state
 // in controlled ways so tests can check that debug::verify_invariants()
 // catches each kind of damage and names it (checks/invariants_test.cpp).
-// Reachable through gmpkit_internal only; not part of the public API.
+// Part of the gmpkit::testing library (runtime/testing/), which tests link;
+// the installed libgmpkit ships none of it.
 //
 //   gmpkit::stop_the_world("test");
 //   gmpkit::go([] {});              // a runnable G in our run queue
-//   using namespace gmpkit::debug::testing;
+//   using namespace gmpkit::testing;
 //   corrupt(Corruption::wrong_npidle | Corruption::runq_bounds);
 //   auto r = gmpkit::debug::verify_invariants(gmpkit::debug::InvariantMode::report);
 //   // r.has("npidle") && r.has("runq_bounds")
@@ -19,7 +20,7 @@
 
 #include <cstdint>
 
-namespace gmpkit::debug::testing {
+namespace gmpkit::testing {
 
 enum class Corruption : std::uint32_t {
   none = 0,
@@ -59,4 +60,4 @@ void corrupt(Corruption c);
 // Undoes every corrupt() since the last repair(), newest first.
 void repair();
 
-}  // namespace gmpkit::debug::testing
+}  // namespace gmpkit::testing

@@ -1,7 +1,7 @@
-// observe/invariants_testing.cpp — the test-only corruption hook (see
+// testing/src/invariants_testing.cpp — the test-only corruption hook (see
 // invariants_testing.hpp). Compiled into the library so tests link it
 // through gmpkit_internal; nothing in the runtime calls it.
-#include "observe/invariants_testing.hpp"
+#include "gmpkit/testing/invariants_testing.hpp"
 
 #include <functional>
 #include <string>
@@ -11,7 +11,7 @@
 #include "gmpkit/error.hpp"
 #include "observe/invariants.hpp"
 
-namespace gmpkit::debug::testing {
+namespace gmpkit::testing {
 
 using namespace core;
 
@@ -168,4 +168,4 @@ void repair() {
   }
 }
 
-}  // namespace gmpkit::debug::testing
+}  // namespace gmpkit::testing
