@@ -1,0 +1,36 @@
+# gmpkit_test_suite(LABEL) — every *_test.cpp in the calling folder is one
+# GoogleTest executable whose tests ctest runs under LABEL (plus any label
+# the file asks for with a line "// ctest-labels: a;b"). Tests link the
+# gmpkit::testing library (test-only hooks) and may include internal
+# headers (gmpkit_internal) for white-box checks; rapidcheck is linked for
+# property tests (rc::state). Sources shared by a suite's executables go
+# into the suite folder as *.hpp.
+function(gmpkit_test_suite suite_label)
+  file(GLOB tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_test.cpp)
+  foreach(src ${tests})
+    get_filename_component(name ${src} NAME_WE)
+    add_executable(${name} ${src})
+    target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/checks)
+    target_link_libraries(${name} PRIVATE gmpkit_testing gmpkit_internal GTest::gtest GTest::gtest_main)
+    if(RAPIDCHECK_LIBRARY)
+      target_include_directories(${name} PRIVATE ${RAPIDCHECK_INCLUDE_DIR})
+      target_link_libraries(${name} PRIVATE ${RAPIDCHECK_LIBRARY})
+    endif()
+    file(STRINGS ${src} extra_labels REGEX "^// ctest-labels: ")
+    set(labels ${suite_label})
+    if(extra_labels)
+      string(REPLACE "// ctest-labels: " "" extra_labels "${extra_labels}")
+      list(APPEND labels ${extra_labels})
+    endif()
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${suite_label} TIMEOUT 300)
+    if(extra_labels)
+      # gtest_discover_tests flattens a list-valued LABELS into separate
+      # property arguments, so the extra labels are set by a script ctest
+      # runs after the discovered list (${name}_TESTS) has been included.
+      set(_labels_script ${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake)
+      file(WRITE ${_labels_script}
+        "foreach(t IN LISTS ${name}_TESTS)\n  set_tests_properties(\"\${t}\" PROPERTIES LABELS \"${labels}\")\nendforeach()\n")
+      set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${_labels_script})
+    endif()
+  endforeach()
+endfunction()
