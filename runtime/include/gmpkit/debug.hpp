@@ -32,9 +32,16 @@ struct SchedStats {
   std::int64_t sysmon_kicks = 0;  // times a new timer woke sysmon early (wake-up preemption)
 };
 
-// Every live goroutine. Must be called on a goroutine; the view is a
-// snapshot taken under the scheduler's G-list lock, not a stopped world.
+// Any-thread functions: goroutines(), stats(), dump_goroutines() and
+// schedtrace() may be called from any thread, also while run() ends: each
+// pins the scheduler for the call and shutdown waits for it before freeing
+// anything (README "Errors").
+//
+// Every live goroutine: a snapshot taken under the scheduler's G-list lock,
+// not a stopped world. Empty with no run active.
 std::vector<GoroutineInfo> goroutines();
+// The current run's counters; all zero with no run active (the last run's
+// final values are in gmpkit::metrics()).
 SchedStats stats();
 // Go-style traceback of every goroutine: a header such as
 // "goroutine 7 [chan receive, 3 minutes]:" (", locked to thread" when
@@ -42,6 +49,7 @@ SchedStats stats();
 // "\tpc=0x... +0xoff module" line a frame. The calling goroutine comes first
 // as [running]. On a goroutine it stops the world while it reads the stacks
 // (README "Goroutine dumps and gdb"); outside one it prints headers only.
+// Writes nothing with no run active.
 void dump_goroutines(std::ostream& os);
 // One schedtrace report now (what GMPKIT_DEBUG=schedtrace=N prints every
 // N ms, Go's format): the "SCHED ..." summary line, or with detail the

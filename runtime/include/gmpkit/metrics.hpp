@@ -58,7 +58,11 @@ struct Metrics {
       sched_latency;  // runnable -> running, every 8th run of each G (Go's /sched/latencies)
 };
 
-// Safe from any thread, inside or outside a goroutine.
+// Safe from any thread, inside or outside a goroutine, also while run()
+// ends (the scheduler is pinned for the call; shutdown waits for it). With
+// no run active: the final values of the last run (all zero before the
+// first run); once shutdown has stopped every goroutine, the same final
+// values.
 Metrics metrics();
 
 }  // namespace gmpkit

@@ -58,9 +58,11 @@ void sleep_for(std::chrono::nanoseconds d);
 // asked this goroutine to (its time slice is used up, the world is stopping
 // or the runtime is shutting down).
 void preempt_point();
-// runtime.GOMAXPROCS(0).
+// runtime.GOMAXPROCS(0). Any thread; throws usage_error with no run active.
 int gomaxprocs();
-// runtime.NumGoroutine: live (not dead) goroutines.
+// runtime.NumGoroutine: live (not dead) goroutines. Any thread, also while
+// run() ends (the scheduler is pinned for the call, README "Errors"); 0 with
+// no run active.
 std::int64_t num_goroutine();
 // Current goroutine's id (the main goroutine is 1). Throws usage_error
 // outside a goroutine.

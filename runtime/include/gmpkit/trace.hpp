@@ -22,7 +22,9 @@ namespace gmpkit::trace {
 // Starts tracing into `path` (created or truncated now: an unwritable path
 // throws gmpkit::error here, not at stop). Throws gmpkit::usage_error if a
 // trace is already running, gmpkit::error if this build has no trace code
-// (CMake option GMPKIT_TRACE=OFF).
+// (CMake option GMPKIT_TRACE=OFF). Any thread, with or without a run active
+// (also while run() ends): with none, the trace records the next run's
+// events from its start.
 void start(const std::string& path);
 
 // Stops tracing, converts the buffered events and writes the file. Throws

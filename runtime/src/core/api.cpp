@@ -33,12 +33,14 @@ void preempt_point() {
 }
 
 int gomaxprocs() {
-  if (sched == nullptr) throw usage_error("gmpkit: gomaxprocs() called with no runtime running");
-  return sched->gomaxprocs.load(rt::relaxed);  // relaxed: a snapshot, as Go's GOMAXPROCS(0)
+  rt::Published<Sched>::Pin pin(sched_pub);  // any thread: keeps the scheduler alive
+  if (!pin) throw usage_error("gmpkit: gomaxprocs() called with no runtime running");
+  return pin->gomaxprocs.load(rt::relaxed);  // relaxed: a snapshot, as Go's GOMAXPROCS(0)
 }
 
 std::int64_t num_goroutine() {
-  if (sched == nullptr) return 0;
+  rt::Published<Sched>::Pin pin(sched_pub);  // any thread: keeps the scheduler alive
+  if (!pin) return 0;
   // Every P ever made, not just the live ones: a G created on a P that
   // GOMAXPROCS later destroyed may exit on another P. Runtime-owned
   // goroutines (Config::verify_every's verifier) are not counted, as Go.
@@ -59,7 +61,8 @@ namespace debug {
 
 std::vector<GoroutineInfo> goroutines() GMPKIT_NO_TSA {
   std::vector<GoroutineInfo> out;
-  if (sched == nullptr) return out;
+  rt::Published<Sched>::Pin pin(sched_pub);  // any thread: keeps the scheduler alive
+  if (!pin) return out;
   std::int64_t now = rt::nanotime();
   rt::LockGuard g(sched->allglock);
   for (G* gp : sched->allgs) {
@@ -79,7 +82,8 @@ std::vector<GoroutineInfo> goroutines() GMPKIT_NO_TSA {
 
 SchedStats stats() {
   SchedStats s;
-  if (sched == nullptr) return s;
+  rt::Published<Sched>::Pin pin(sched_pub);  // any thread: keeps the scheduler alive
+  if (!pin) return s;
   for (std::int32_t i = 0; i < sched->allp.allocated(); i++)  // dead Ps too: their counts stay
     s.goroutines_created +=
         sched->allp.slot(i)->ngcreated.load(rt::relaxed);  // relaxed: statistics

@@ -39,6 +39,7 @@
 namespace gmpkit::core {
 
 Sched* sched = nullptr;
+rt::Published<Sched> sched_pub;
 
 namespace {
 thread_local M* tls_m = nullptr;
@@ -278,14 +279,17 @@ void shutdown(M* m0) GMPKIT_NO_TSA {
     }
   }
 
-  // 4. Free everything.
+  // 4. Free everything. Threads outside the runtime may be reading the
+  // scheduler (metrics(), debug::stats(), ...): keep the final metrics for
+  // them, unpublish, wait their pins out, then free.
+  save_final_metrics();
+  sched_pub.unpublish_and_drain();
   for (P* pp : sched->allp) {
     rt::LockGuard g(pp->timers.lock);
     for (time::Timer* t : pp->timers.heap)
       t->pp.store(nullptr, rt::relaxed);  // relaxed: world stopped
     pp->timers.heap.clear();
   }
-  save_final_metrics();
   free_all_gs();
   for (std::int32_t i = 0; i < sched->allp.allocated(); i++)
     delete sched->allp.slot(i);  // dead ones too
@@ -433,6 +437,7 @@ void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
     record_panic(std::current_exception());
     begin_shutdown();
   }
+  sched_pub.publish(sched);  // any-thread readers may pin it from now on
   if (!sched->exiting.load(rt::relaxed)) sysmon_start();  // relaxed: only this thread so far
 
   schedule_loop(m0);

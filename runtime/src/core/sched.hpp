@@ -40,6 +40,7 @@
 #include "platform/annotations.hpp"
 #include "platform/atomic.hpp"
 #include "platform/mutex.hpp"
+#include "platform/published.hpp"
 
 namespace gmpkit::core {
 
@@ -146,8 +147,13 @@ struct Sched {
   explicit Sched(const Config& c, std::size_t stack_size);
 };
 
-// The current run's scheduler (nullptr outside run()).
+// The current run's scheduler (nullptr outside run()). Runtime threads and
+// goroutines read it directly: it outlives them. A thread the runtime does
+// not own (the any-thread API: metrics(), debug::stats(), ...) must pin it
+// through sched_pub instead, and use `sched` only while the pin is held:
+// shutdown unpublishes it and waits every pin out before freeing anything.
 extern Sched* sched;
+extern rt::Published<Sched> sched_pub;
 
 // Thread-local current M. Never cached across a switch: a G may resume on a
 // different thread, so these are out-of-line reads.

@@ -198,7 +198,8 @@ namespace gmpkit::debug {
 using namespace core;
 
 void dump_goroutines(std::ostream& os) {
-  if (sched == nullptr) return;
+  rt::Published<Sched>::Pin pin(sched_pub);  // any thread: keeps the scheduler alive
+  if (!pin) return;
   std::string out;
   G* gp = getg();
   // relaxed: a hint; once exiting, Gs are resumed to unwind and may run.

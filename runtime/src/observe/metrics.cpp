@@ -58,7 +58,10 @@ void save_final_metrics() GMPKIT_NO_TSA {
 namespace gmpkit {
 
 Metrics metrics() GMPKIT_NO_TSA {
-  if (core::sched != nullptr) return core::collect();
+  // Pinned, the scheduler cannot be freed under us; unpinned (no run, or
+  // its shutdown has begun freeing) the final snapshot is complete.
+  rt::Published<core::Sched>::Pin pin(core::sched_pub);
+  if (pin) return core::collect();
   rt::LockGuard g(core::g_last_lock);
   return core::g_last;
 }

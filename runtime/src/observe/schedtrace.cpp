@@ -168,8 +168,8 @@ std::int64_t schedtrace_poll(std::int64_t now) {
 namespace gmpkit::debug {
 
 void schedtrace(std::ostream& os, bool detail) {
-  if (core::sched == nullptr)
-    throw usage_error("gmpkit: debug::schedtrace() called with no runtime running");
+  rt::Published<core::Sched>::Pin pin(core::sched_pub);  // any thread: keeps it alive
+  if (!pin) throw usage_error("gmpkit: debug::schedtrace() called with no runtime running");
   os << core::schedtrace_text(detail, rt::nanotime());
 }
 

@@ -224,7 +224,9 @@ Where where() {
 // GoStatus for every live G (Go 1.22 emits these when a G is first seen in
 // a generation): the checker's starting state for Gs created before start.
 void snapshot_gs() GMPKIT_NO_TSA {
-  core::Sched* s = core::sched;
+  // trace::start may run on any thread while run() ends: pin the scheduler.
+  rt::Published<core::Sched>::Pin pin(core::sched_pub);
+  core::Sched* s = pin.get();
   if (s == nullptr) return;
   std::vector<std::pair<std::int64_t, core::GStatus>> gs;
   {
