@@ -1,4 +1,4 @@
-// gstatus_test.cpp — the G status table (core/gstatus.hpp, ARCHITECTURE.md
+// gstatus_test.cpp — the G status table (core/gstatus.hpp, docs/ARCHITECTURE.md
 // §3), Go's wait-reason strings, and casgstatus's loud aborts.
 #include <gtest/gtest.h>
 
@@ -20,7 +20,7 @@ constexpr GStatus kAll[] = {GStatus::idle,    GStatus::runnable, GStatus::runnin
                             GStatus::syscall, GStatus::waiting,  GStatus::preempted,
                             GStatus::dead};
 
-// ARCHITECTURE.md §3, one entry per row of the table, in its order.
+// docs/ARCHITECTURE.md §3, one entry per row of the table, in its order.
 const std::set<std::pair<GStatus, GStatus>> kTable = {
     {GStatus::idle, GStatus::dead},  // malg
     {GStatus::dead, GStatus::runnable},  // newproc

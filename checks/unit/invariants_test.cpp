@@ -1,4 +1,4 @@
-// Invariant checker (gmpkit::debug::verify_invariants, ARCHITECTURE.md §4):
+// Invariant checker (gmpkit::debug::verify_invariants, docs/ARCHITECTURE.md §4):
 // it passes on healthy worlds with Gs in every kind of place, catches and
 // names each kind of damage the test-only corruption hook makes (report
 // mode; abort mode as a death test checking stderr), refuses to run outside

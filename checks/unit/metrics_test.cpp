@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/sched.hpp"
 #include "observe/histogram.hpp"
+#include "sysmon/preempt.hpp"
 
 using namespace std::chrono_literals;
 
@@ -227,7 +227,7 @@ TEST(Metrics, SyncPreemption) {
 TEST(Metrics, AsyncPreemption) {
   bool enabled = false;
   gmpkit::run(procs(2), [&] {
-    enabled = gmpkit::core::async_preempt_enabled();
+    enabled = gmpkit::sysmon::async_preempt_enabled();
     if (!enabled) return;
     std::atomic<bool> stop{false};
     gmpkit::WaitGroup wg;

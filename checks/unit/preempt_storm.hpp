@@ -1,6 +1,6 @@
 // preempt_storm.hpp — test helper for preempt_test / preempt_stress_test /
 // preempt_bench: a plain OS thread (not an M) that, every `period`, asks
-// every running P to preempt its goroutine (core::preemptone: the flag plus
+// every running P to preempt its goroutine (sysmon::preemptone: the flag plus
 // SIGURG when async preemption is on) and, with `raw`, also sends a bare
 // SIGURG to each running M's thread — including at points that are not
 // async safe (runtime code, libc, locks held), which must be ignored.
@@ -11,9 +11,11 @@
 #include <chrono>
 #include <thread>
 
+#include "core/m.hpp"
 #include "core/sched.hpp"
 #include "platform/annotations.hpp"
 #include "platform/signal.hpp"
+#include "sysmon/preempt.hpp"
 
 namespace gmpkit::test {
 
@@ -33,7 +35,7 @@ class PreemptStorm {
       while (!stop_.load(std::memory_order_relaxed)) {
         for (core::P* pp : core::sched->allp) {
           if (pp->pstatus() != core::PStatus::running) continue;
-          core::preemptone(pp);
+          sysmon::preemptone(pp);
           if (raw) {
             core::M* mp = pp->m;  // racy on purpose, as preemptone's own read
             if (mp != nullptr && mp->procid != 0) rt::signal_thread(mp->procid, rt::kSigPreempt);

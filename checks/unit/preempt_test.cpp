@@ -26,6 +26,7 @@
 #include "gmpkit/gmpkit.hpp"
 #include "platform/signal.hpp"
 #include "preempt_storm.hpp"
+#include "sysmon/preempt.hpp"
 
 namespace {
 
@@ -483,7 +484,7 @@ TEST(Preempt, ConfigTurnsAsyncOff) {
   std::int64_t async = -1, preempted = 0;
   bool enabled = true;
   gmpkit::run(cfg, [&] {
-    enabled = gmpkit::core::async_preempt_enabled();
+    enabled = gmpkit::sysmon::async_preempt_enabled();
     std::atomic<bool> stop{false};
     gmpkit::WaitGroup wg;
     wg.add(1);
@@ -507,9 +508,9 @@ TEST(Preempt, DebugEnvTurnsAsyncOff) {
   std::string saved = old ? old : "";
   ::setenv("GMPKIT_DEBUG", "schedtrace=0,asyncpreemptoff=1", 1);
   bool enabled = true, enabled_after = false;
-  gmpkit::run(procs(1), [&] { enabled = gmpkit::core::async_preempt_enabled(); });
+  gmpkit::run(procs(1), [&] { enabled = gmpkit::sysmon::async_preempt_enabled(); });
   ::setenv("GMPKIT_DEBUG", "asyncpreemptoff=0", 1);
-  gmpkit::run(procs(1), [&] { enabled_after = gmpkit::core::async_preempt_enabled(); });
+  gmpkit::run(procs(1), [&] { enabled_after = gmpkit::sysmon::async_preempt_enabled(); });
   if (old)
     ::setenv("GMPKIT_DEBUG", saved.c_str(), 1);
   else

@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "core/sched.hpp"
+#include "core/gstatus.hpp"
 #include "gmpkit/gmpkit.hpp"
 #include "sync/sema.hpp"
 

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <vector>
 
-#include "core/sched.hpp"
+#include "core/proc.hpp"
 #include "core/stack.hpp"
 #include "gmpkit/gmpkit.hpp"
 #include "platform/memory.hpp"

@@ -14,7 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "core/sched.hpp"
+#include "core/m.hpp"
+#include "core/proc.hpp"
 #include "gmpkit/gmpkit.hpp"
 #include "platform/clock.hpp"
 #include "time/timer.hpp"

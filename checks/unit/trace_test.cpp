@@ -7,7 +7,7 @@
 //   - each flow id has exactly one "s" and one "f", the "s" not later;
 //   - timestamps are non-decreasing in the events' global order (args.seq);
 //   - per goroutine, in seq order, the events form a chain of legal
-//     transitions of ARCHITECTURE.md §3 (each event's `from` is the state the
+//     transitions of docs/ARCHITECTURE.md §3 (each event's `from` is the state the
 //     previous one left): create before start, no start while running,
 //     block -> unblock -> start, nothing after destroy; a GoCreate is the
 //     G's first event and carries the creating P's schedtick, equal to the
@@ -32,9 +32,9 @@
 #include <vector>
 
 #include "core/gstatus.hpp"
-#include "core/sched.hpp"
 #include "gmpkit/gmpkit.hpp"
-#include "observe/trace.hpp"
+#include "gmpkit/testing/trace_testing.hpp"
+#include "sysmon/preempt.hpp"
 
 namespace {
 
@@ -362,13 +362,13 @@ TEST(Trace, BoundedMemoryReportsLostEvents) {
   REQUIRE_TRACE();
   const std::string path = tmp_path("lossy");
   constexpr std::uint32_t kChunk = 64, kMaxChunks = 4;
-  gmpkit::observe::trace_set_limits_for_test(kChunk, kMaxChunks);
+  gmpkit::testing::trace_set_limits_for_test(kChunk, kMaxChunks);
   gmpkit::run(procs(2), [&] {
     gmpkit::trace::start(path);
     workload(2000);  // far more than 256 events
     gmpkit::trace::stop();
   });
-  gmpkit::observe::trace_set_limits_for_test(0, 0);
+  gmpkit::testing::trace_set_limits_for_test(0, 0);
   gmpkit::trace::Summary sum = gmpkit::trace::last_summary();
   EXPECT_GT(sum.lost_events, 0);
   EXPECT_LE(sum.bytes_buffered, static_cast<std::int64_t>(kChunk * kMaxChunks * 48));
@@ -387,7 +387,7 @@ TEST(Trace, AsyncPreemptionReason) {
   const std::string path = tmp_path("async");
   std::atomic<std::int64_t> looper{0};
   gmpkit::run(procs(1), [&] {
-    async = gmpkit::core::async_preempt_enabled();
+    async = gmpkit::sysmon::async_preempt_enabled();
     if (!async) return;
     gmpkit::trace::start(path);
     std::atomic<bool> stop{false};

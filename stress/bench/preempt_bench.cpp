@@ -2,7 +2,7 @@
 //
 //   BM_PreemptLatency/<async>   procs 1: a hog goroutine runs; a plain OS
 //                               thread issues the preemption request
-//                               (core::preemptone, what sysmon does when a G
+//                               (sysmon::preemptone, what sysmon does when a G
 //                               is over its slice) and the main goroutine,
 //                               waiting in the global runq, stamps the time
 //                               it gets the P. Latency = request -> switch.
@@ -33,8 +33,10 @@
 #include <vector>
 
 #include "bench_util.hpp"
+#include "core/m.hpp"
 #include "core/sched.hpp"
 #include "gmpkit/gmpkit.hpp"
+#include "sysmon/preempt.hpp"
 
 namespace {
 
@@ -63,7 +65,7 @@ void BM_PreemptLatency(benchmark::State& state) {
   bool async_on = false;
   try {
     gmpkit::run(cfg, [&] {
-      async_on = gmpkit::core::async_preempt_enabled();
+      async_on = gmpkit::sysmon::async_preempt_enabled();
       std::atomic<bool> stop{false};
       std::atomic<int> hog_running{0};
       std::atomic<std::int64_t> t_request{0};
@@ -93,7 +95,7 @@ void BM_PreemptLatency(benchmark::State& state) {
           while (now_ns() < until) {}
           hog_running.store(2);
           t_request.store(now_ns());
-          gmpkit::core::preemptone(pp);
+          gmpkit::sysmon::preemptone(pp);
         }
       });
       lat.reserve(4096);

@@ -31,7 +31,8 @@
 #include <vector>
 
 #include "bench_util.hpp"
-#include "core/sched.hpp"
+#include "core/m.hpp"
+#include "core/proc.hpp"
 #include "gmpkit/gmpkit.hpp"
 #include "time/timer.hpp"
 

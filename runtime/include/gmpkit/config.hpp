@@ -26,7 +26,8 @@ struct Config {
   // has run this long, instead of at the end of its time_slice. 0 = off.
   std::chrono::nanoseconds min_slice = std::chrono::milliseconds(1);
   // Upper bound on OS threads (Ms); exceeding it fails run() with
-  // gmpkit::thread_exhaustion_error (Go's "thread exhaustion").
+  // gmpkit::thread_exhaustion_error (Go's "thread exhaustion"; 10000 is
+  // Go's sched.maxmcount).
   int max_threads = 10000;
   // How many stacks get a guard page (each costs two kernel mappings).
   // -1 = automatic: a quarter of vm.max_map_count. Stacks beyond the budget

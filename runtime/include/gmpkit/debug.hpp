@@ -1,5 +1,5 @@
 // gmpkit/debug.hpp — read-only views of the scheduler for tests and tools
-// (ARCHITECTURE.md seam 5).
+// (docs/ARCHITECTURE.md §2 seam 5).
 #pragma once
 
 #include <cstdint>
@@ -74,7 +74,7 @@ enum class InvariantMode {
   report,  // return the report (for tests and tools)
 };
 // Stops the world (unless the caller already holds it stopped), checks
-// ARCHITECTURE.md §4 and restarts it. Must be called on a goroutine:
+// docs/ARCHITECTURE.md §4 and restarts it. Must be called on a goroutine:
 // throws gmpkit::usage_error otherwise. Returns an empty report (ok())
 // when the runtime is shutting down.
 InvariantReport verify_invariants(InvariantMode mode);

@@ -3,10 +3,13 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "core/p.hpp"
+#include "core/park.hpp"
+#include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "gmpkit/debug.hpp"
 #include "gmpkit/runtime.hpp"
-#include "observe/invariants.hpp"
+#include "observe/hooks.hpp"
 #include "platform/clock.hpp"
 
 namespace gmpkit {

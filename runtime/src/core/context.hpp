@@ -1,4 +1,4 @@
-// core/context.hpp — the machine context switch (ARCHITECTURE.md seam 3).
+// core/context.hpp — the machine context switch (docs/ARCHITECTURE.md §2 seam 3).
 //
 // A Context is the callee-saved state of a suspended stack: what the SysV
 // ABI says survives a call (rbx, rbp, r12–r15, rsp, the return address, and

@@ -1,13 +1,14 @@
 // core/g.cpp — casgstatus and fatal errors.
+#include "core/g.hpp"
+
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 
-#include "core/g.hpp"
 #include "core/m.hpp"
+#include "core/proc.hpp"
 #include "core/sched.hpp"
-#include "observe/dump.hpp"
-#include "observe/trace.hpp"
+#include "observe/hooks.hpp"
 #include "platform/clock.hpp"
 #include "platform/signal.hpp"
 
@@ -54,7 +55,7 @@ inline void track_sched_latency(G* gp, GStatus from, GStatus to) {
   } else if (to == GStatus::running) {
     gp->tracking = false;
     if (from == GStatus::runnable && gp->runnableStamp != 0 && sched != nullptr)
-      sched->sched_latency.record(rt::nanotime() - gp->runnableStamp);
+      observe::record_sched_latency(rt::nanotime() - gp->runnableStamp);
     gp->runnableStamp = 0;
   }
 }

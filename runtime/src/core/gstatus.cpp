@@ -26,7 +26,7 @@ namespace {
 constexpr unsigned bit(GStatus s) { return 1u << static_cast<unsigned>(s); }
 
 // kLegal[from] is the set of states `from` may move to. One row per line of
-// the table in ARCHITECTURE.md §3; the right-hand comment says who does it.
+// the table in docs/ARCHITECTURE.md §3; the right-hand comment says who does it.
 constexpr unsigned kLegal[10] = {
     /* idle      */ bit(GStatus::dead),  // malg
     /* runnable  */ bit(GStatus::running),  // execute

@@ -1,5 +1,5 @@
 // core/gstatus.hpp — G states, wait reasons, and the legal-transition table
-// (ARCHITECTURE.md §3, seam 4).
+// (docs/ARCHITECTURE.md §3, seam 4).
 //
 // The states are Go's (runtime2.go) with Go's numeric values, minus
 // _Gcopystack and the _Gscan bit: C++ stacks never move and there is no

@@ -16,9 +16,15 @@
 // A G that exits while locked takes its M down with it (mexit): the P is
 // handed off and the thread returns from mstart. m0 — the thread inside
 // run() — cannot exit; Go wedges it forever, we park it until shutdown.
+#include "core/lockosthread.hpp"
+
 #include <string>
 
+#include "core/m.hpp"
+#include "core/p.hpp"
+#include "core/proc.hpp"
 #include "core/sched.hpp"
+#include "core/schedule.hpp"
 #include "gmpkit/error.hpp"
 #include "gmpkit/os_thread.hpp"
 

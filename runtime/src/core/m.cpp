@@ -6,11 +6,17 @@
 #include <sstream>
 #include <string>
 
+#include "core/m.hpp"
+#include "core/p.hpp"
+#include "core/proc.hpp"
 #include "core/sched.hpp"
+#include "core/schedule.hpp"
 #include "gmpkit/debug.hpp"
 #include "gmpkit/error.hpp"
-#include "observe/dump.hpp"
+#include "netpoll/netpoll.hpp"
+#include "observe/hooks.hpp"
 #include "platform/signal.hpp"
+#include "stw/stw.hpp"
 
 #if GMPKIT_TSAN
 #include <sanitizer/tsan_interface.h>
@@ -19,8 +25,6 @@
 namespace gmpkit::core {
 
 namespace {
-constexpr std::size_t kG0StackSize = 512 * 1024;
-
 void mstart_thunk(void* arg) { mstart(static_cast<M*>(arg)); }
 }  // namespace
 
@@ -205,7 +209,7 @@ void handoffp(P* pp) GMPKIT_NO_TSA {
   }
   sched->lock.lock();
   if (sched->gcwaiting.load(rt::relaxed)) {  // relaxed: set under this lock
-    stw_stop_p_locked(pp);
+    stw::stw_stop_p_locked(pp);
     sched->lock.unlock();
     return;
   }
@@ -224,7 +228,7 @@ void handoffp(P* pp) GMPKIT_NO_TSA {
   std::int64_t when = time::nobarrierWakeTime(pp->timers);
   pidleput(pp);
   sched->lock.unlock();
-  if (when != 0) wakeNetPoller(when);
+  if (when != 0) netpoll::wakeNetPoller(when);
 }
 
 bool mput(M* mp) {

@@ -3,8 +3,13 @@
 // with stop-the-world in stw/procresize.cpp.
 #include <cstdio>
 
+#include "core/m.hpp"
+#include "core/p.hpp"
+#include "core/proc.hpp"
 #include "core/sched.hpp"
-#include "observe/trace.hpp"
+#include "core/schedule.hpp"
+#include "observe/hooks.hpp"
+#include "sysmon/sysmon.hpp"
 
 namespace gmpkit::core {
 
@@ -97,21 +102,21 @@ P* pidleget() {
     // exitsyscall and startTheWorld only; see sysmon_park).
     if (sched->sysmonwait) {
       sched->sysmonwait = false;
-      sysmon_wake_locked();
+      sysmon::sysmon_wake_locked();
     }
   }
   return pp;
 }
 
-// gfput: put a dead G on pp's free list; keep at most 64 locally, moving
-// down to 32 to the global list (Go's numbers).
+// gfput: put a dead G on pp's free list; keep fewer than kGFreeLocalMax
+// locally, moving down to kGFreeLocalLow to the global list (Go's numbers).
 void gfput(P* pp, G* gp) {
   if (gp->status() != GStatus::dead) throw_g("gfput: bad status (not dead)", gp);
   pp->gFree.push(gp);
   pp->gFreeCount++;
-  if (pp->gFreeCount >= 64) {
+  if (pp->gFreeCount >= kGFreeLocalMax) {
     rt::LockGuard g(sched->gFree.lock);
-    while (pp->gFreeCount >= 32) {
+    while (pp->gFreeCount >= kGFreeLocalLow) {
       G* x = pp->gFree.pop();
       pp->gFreeCount--;
       sched->gFree.list.push(x);
@@ -121,14 +126,14 @@ void gfput(P* pp, G* gp) {
   }
 }
 
-// gfget: a dead G with a stack from pp's free list, refilling up to 32 from
-// the global list; nullptr if none.
+// gfget: a dead G with a stack from pp's free list, refilling up to
+// kGFreeLocalLow from the global list; nullptr if none.
 G* gfget(P* pp) {
   if (pp->gFree.empty() &&
       sched->gFree.n.load(rt::relaxed) > 0)  // relaxed: a hint, re-checked under the lock
   {
     rt::LockGuard g(sched->gFree.lock);
-    while (pp->gFreeCount < 32 && !sched->gFree.list.empty()) {
+    while (pp->gFreeCount < kGFreeLocalLow && !sched->gFree.list.empty()) {
       G* x = sched->gFree.list.pop();
       sched->gFree.n.store(sched->gFree.n.load(rt::relaxed) - 1,
                            rt::relaxed);  // relaxed: under gFree.lock

@@ -14,19 +14,27 @@
 //      its destructors run. Each ends in goexit0 like any G.
 //   4. Gs, Ps, Ms, stacks and the poller are freed; run() rethrows the first
 //      exception a goroutine let escape (or the deadlock error).
+#include "core/proc.hpp"
+
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
 
+#include "core/lockosthread.hpp"
+#include "core/m.hpp"
+#include "core/p.hpp"
+#include "core/park.hpp"
 #include "core/sched.hpp"
+#include "core/schedule.hpp"
 #include "gmpkit/runtime.hpp"
-#include "observe/dump.hpp"
-#include "observe/invariants.hpp"
-#include "observe/trace.hpp"
+#include "netpoll/netpoll.hpp"
+#include "observe/hooks.hpp"
 #include "platform/clock.hpp"
 #include "platform/futex.hpp"
 #include "platform/signal.hpp"
+#include "stw/procresize.hpp"
+#include "sysmon/sysmon.hpp"
 
 #if GMPKIT_ASAN
 #include <sanitizer/asan_interface.h>
@@ -193,8 +201,8 @@ G* newproc1(M* mp, P* pp, const detail::EntryOps& ops, void* fn) {
   make_context(&newg->sched, reinterpret_cast<void*>(top), gentry, newg);
   if (pp->goidcache == pp->goidcacheend) {
     // relaxed: ids only need to be unique.
-    pp->goidcache = sched->goidgen.fetch_add(16, rt::relaxed) + 1;
-    pp->goidcacheend = pp->goidcache + 16;
+    pp->goidcache = sched->goidgen.fetch_add(kGoidCacheBatch, rt::relaxed) + 1;
+    pp->goidcacheend = pp->goidcache + kGoidCacheBatch;
   }
   newg->goid = pp->goidcache++;
   // The birth moment: runnable and (next line) in a run queue.
@@ -240,7 +248,7 @@ void shutdown(M* m0) GMPKIT_NO_TSA {
     if (sched->allm.load(rt::acquire) != head) pending = true;  // acquire: as above
     if (pending) rt::osyield();
   }
-  sysmon_stop();
+  sysmon::sysmon_stop();
 
   // 3. The world is stopped for good: forget the queues, take a P, unwind.
   for (P* pp : sched->allp) {
@@ -282,7 +290,7 @@ void shutdown(M* m0) GMPKIT_NO_TSA {
   // 4. Free everything. Threads outside the runtime may be reading the
   // scheduler (metrics(), debug::stats(), ...): keep the final metrics for
   // them, unpublish, wait their pins out, then free.
-  save_final_metrics();
+  observe::save_final_metrics();
   sched_pub.unpublish_and_drain();
   for (P* pp : sched->allp) {
     rt::LockGuard g(pp->timers.lock);
@@ -294,7 +302,7 @@ void shutdown(M* m0) GMPKIT_NO_TSA {
   for (std::int32_t i = 0; i < sched->allp.allocated(); i++)
     delete sched->allp.slot(i);  // dead ones too
   sched->allp.set_size(0);
-  netpollclose();
+  netpoll::netpollclose();
   for (M* mp = sched->allm.load(rt::acquire); mp;) {  // acquire: as above
     M* next = mp->alllink;
     if (mp != m0) delete mp;
@@ -355,7 +363,7 @@ void begin_shutdown() GMPKIT_NO_TSA {
   }
   for (P* pp : sched->allp)
     pp->preempt.store(true, rt::relaxed);  // relaxed: a request; exiting is the real signal
-  netpollBreak();
+  netpoll::netpollBreak();
 }
 
 void preempt_check() {
@@ -385,11 +393,12 @@ void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
     if (procs <= 0) procs = static_cast<int>(std::thread::hardware_concurrency());
     if (procs <= 0) procs = 1;
   }
-  if (procs > 1024) throw usage_error("gmpkit: Config::procs must be at most 1024");
+  if (procs > AllP::kMax) throw usage_error("gmpkit: Config::procs must be at most 1024");
   if (cfg.max_threads < 1) throw usage_error("gmpkit: Config::max_threads must be positive");
   if (cfg.time_slice.count() <= 0) throw usage_error("gmpkit: Config::time_slice must be positive");
 
   observe::trace_run_begin();  // GMPKIT_TRACE=path: trace the whole run
+  observe::metrics_run_begin();  // this run's latency histograms start empty
   sched = new Sched(cfg, cfg.stack_size);
   sched->maxmcount = cfg.max_threads;
   sched->lastpoll.store(rt::nanotime(), rt::relaxed);  // relaxed: no other thread yet
@@ -413,11 +422,11 @@ void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
 #if !GMPKIT_ASAN
   rt::install_fault_handler(on_fault);  // under ASan, ASan reports overflows itself
 #endif
-  netpollinit();
+  netpoll::netpollinit();
   observe::sigquit_install();  // SIGQUIT: dump and exit(2) while run() is active
   {
     rt::LockGuard g(sched->lock);
-    if (procresize(procs) != nullptr) fatal("run: new Ps with work");
+    if (stw::procresize(procs) != nullptr) fatal("run: new Ps with work");
   }
 
   try {
@@ -438,7 +447,8 @@ void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
     begin_shutdown();
   }
   sched_pub.publish(sched);  // any-thread readers may pin it from now on
-  if (!sched->exiting.load(rt::relaxed)) sysmon_start();  // relaxed: only this thread so far
+  if (!sched->exiting.load(rt::relaxed))
+    sysmon::sysmon_start();  // relaxed: only this thread so far
 
   schedule_loop(m0);
   shutdown(m0);

@@ -1,5 +1,6 @@
 #include "core/runq.hpp"
 
+#include "core/schedule.hpp"
 #include "platform/futex.hpp"
 
 namespace gmpkit::core {

@@ -24,14 +24,18 @@
 #include "platform/atomic.hpp"
 #include "platform/mutex.hpp"
 
+namespace gmpkit::observe {
+// observe/invariants.hpp: the checker and its test hook read/damage the queues.
+struct InvariantsAccess;
+}  // namespace gmpkit::observe
+
 namespace gmpkit::core {
 
 class GlobalRunQueue;
-struct
-    InvariantsAccess;  // observe/invariants.hpp: the checker and its test hook read/damage the queues
 
 class LocalRunQueue {
  public:
+  // Ring slots per P (Go's runtime2.go: runq [256]guintptr).
   static constexpr std::uint32_t kSize = 256;
 
   // --- owner P only ---
@@ -73,7 +77,7 @@ class LocalRunQueue {
   void reset();
 
  private:
-  friend struct InvariantsAccess;
+  friend struct observe::InvariantsAccess;
   bool putslow(G* gp, std::uint32_t h, std::uint32_t t, GlobalRunQueue& global,
                rt::Mutex& global_lock);
   std::uint32_t grab(rt::Atomic<G*>* batch, std::uint32_t batchHead, bool stealRunNext,
@@ -119,7 +123,7 @@ class GlobalRunQueue {
   }  // relaxed: world stopped
 
  private:
-  friend struct InvariantsAccess;
+  friend struct observe::InvariantsAccess;
   GQueue q_;
   rt::Atomic<std::int32_t> size_{0};
 };

@@ -14,9 +14,18 @@
 //      on the idle list, and if we were spinning do the delicate dance
 //      (decrement nmspinning, full barrier, re-check all runqs and timers);
 //   7. become the poller and sleep until the next timer, or park (stopm).
+#include "core/schedule.hpp"
+
+#include "core/lockosthread.hpp"
+#include "core/m.hpp"
+#include "core/p.hpp"
+#include "core/park.hpp"
+#include "core/proc.hpp"
 #include "core/sched.hpp"
-#include "observe/trace.hpp"
+#include "netpoll/netpoll.hpp"
+#include "observe/hooks.hpp"
 #include "platform/clock.hpp"
+#include "stw/stw.hpp"
 
 namespace gmpkit::core {
 
@@ -26,6 +35,31 @@ void runqput(P* pp, G* gp, bool next) {
 }
 
 G* runqget(P* pp, bool* inheritTime) { return pp->runq.get(inheritTime); }
+
+// injectglist: make a batch of waiting Gs runnable; with a P, put them on
+// our runq, else on the global queue, and start Ms for idle Ps.
+void injectglist(GQueue* q) GMPKIT_NO_TSA {
+  if (q->empty()) return;
+  std::int32_t n = 0;
+  for (G* gp = q->head; gp; gp = gp->schedlink) {
+    casgstatus(gp, GStatus::waiting, GStatus::runnable);
+    n++;
+  }
+  M* mp = getm();
+  P* pp = mp ? mp->p : nullptr;
+  if (pp == nullptr) {
+    {
+      rt::LockGuard g(sched->lock);
+      sched->runq.put_batch(*q, n);
+    }
+    *q = GQueue{};
+    for (std::int32_t i = 0; i < n && sched->npidle.load(rt::seq_cst) != 0; i++)
+      startm(nullptr, false);  // seq_cst: dance
+    return;
+  }
+  while (G* gp = q->pop()) runqput(pp, gp, false);
+  wakep();
+}
 
 namespace {
 
@@ -51,7 +85,6 @@ G* stealWork(M* mp, std::int64_t* now, bool* inheritTime, std::int64_t* pollUnti
   P* pp = mp->p;
   bool ranTimer = false;
   *newWork = false;
-  constexpr int kStealTries = 4;
   for (int i = 0; i < kStealTries; i++) {
     bool stealTimersOrRunNextG = i == kStealTries - 1;
     const RandomOrder& order = sched->stealOrder;
@@ -124,7 +157,7 @@ top:
     return nullptr;  // relaxed: re-checked under sched.lock before parking
   if (sched->gcwaiting.load(
           rt::seq_cst)) {  // seq_cst: pairs with stopTheWorld's store before it counts Ps
-    if (!gcstopm(mp)) return nullptr;  // exiting
+    if (!stw::gcstopm(mp)) return nullptr;  // exiting
     goto top;
   }
 
@@ -133,7 +166,7 @@ top:
   std::int64_t pollUntil = time::checkTimers(pp, &now, &ran);
 
   // 1. Fairness: the global queue every 61 schedticks.
-  if (pp->schedtick.load(rt::relaxed) % 61 == 0 &&
+  if (pp->schedtick.load(rt::relaxed) % kGlobalRunqCheckPeriod == 0 &&
       sched->runq.size() > 0) {  // relaxed: owner's own counter
     rt::LockGuard g(sched->lock);
     if (G* gp = globrunqget_locked(pp, 1)) {
@@ -153,9 +186,9 @@ top:
   }
   // 4. Non-blocking netpoll, an optimisation before spinning: if anyone
   // waits on an fd and nobody is blocked in netpoll already.
-  if (netpollWaiters.load(rt::seq_cst) > 0 &&
+  if (netpoll::netpollWaiters.load(rt::seq_cst) > 0 &&
       sched->lastpoll.load(rt::seq_cst) != 0) {  // seq_cst: poller token
-    GQueue list = netpoll(0);
+    GQueue list = netpoll::netpoll(0);
     if (!list.empty()) {
       G* gp = list.pop();
       injectglist(&list);
@@ -211,7 +244,7 @@ top:
   }
 
   // 7. Become the poller until the next timer, or park.
-  if ((netpollWaiters.load(rt::seq_cst) > 0 || pollUntil != 0) &&
+  if ((netpoll::netpollWaiters.load(rt::seq_cst) > 0 || pollUntil != 0) &&
       sched->lastpoll.exchange(0, rt::seq_cst) !=
           0) {  // seq_cst: the poller token, paired with wakeNetPoller
     sched->pollUntil.store(pollUntil,
@@ -224,7 +257,7 @@ top:
       delay = pollUntil - now;
       if (delay < 0) delay = 0;
     }
-    GQueue list = netpoll(delay);
+    GQueue list = netpoll::netpoll(delay);
     sched->pollUntil.store(0, rt::seq_cst);  // seq_cst: as above
     sched->lastpoll.store(rt::nanotime(), rt::seq_cst);  // seq_cst: gives the poller token back
     P* p2;
@@ -253,7 +286,7 @@ top:
     }
   } else if (pollUntil != 0) {
     std::int64_t pollerPollUntil = sched->pollUntil.load(rt::seq_cst);  // seq_cst: as above
-    if (pollerPollUntil == 0 || pollerPollUntil > pollUntil) netpollBreak();
+    if (pollerPollUntil == 0 || pollerPollUntil > pollUntil) netpoll::netpollBreak();
   }
   if (!stopm(mp)) return nullptr;
   goto top;

@@ -18,12 +18,17 @@
 // sees a newer rseq/wseq and does nothing.
 #include <vector>
 
-#include "core/sched.hpp"
+#include "core/m.hpp"
+#include "core/park.hpp"
+#include "core/proc.hpp"
 #include "gmpkit/error.hpp"
 #include "gmpkit/netpoll.hpp"
+#include "netpoll/netpoll.hpp"
 #include "platform/clock.hpp"
 
-namespace gmpkit::core {
+namespace gmpkit::netpoll {
+
+using namespace core;
 
 namespace {
 
@@ -192,13 +197,13 @@ void netpoll_free_descs() GMPKIT_NO_TSA {
   g_pds.clear();
 }
 
-}  // namespace gmpkit::core
+}  // namespace gmpkit::netpoll
 
 namespace gmpkit {
 bool wait_readable(int fd, std::optional<std::chrono::nanoseconds> timeout) {
-  return core::netpollwait(fd, true, timeout);
+  return netpoll::netpollwait(fd, true, timeout);
 }
 bool wait_writable(int fd, std::optional<std::chrono::nanoseconds> timeout) {
-  return core::netpollwait(fd, false, timeout);
+  return netpoll::netpollwait(fd, false, timeout);
 }
 }  // namespace gmpkit

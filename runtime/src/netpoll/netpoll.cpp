@@ -1,5 +1,5 @@
 // netpoll/netpoll.cpp — the poller (Go's netpoll_epoll.go + the scheduler
-// glue in proc.go: wakeNetPoller, injectglist).
+// glue in proc.go: wakeNetPoller).
 //
 // An M with nothing to run and a timer pending becomes "the poller": it
 // takes the token sched.lastpoll (0 while someone polls) and blocks in
@@ -11,10 +11,18 @@
 // plugs into the same epoll instance, edge-triggered; the break eventfd is
 // level-triggered so a break that lands before the poller blocks is never
 // lost.
+#include "netpoll/netpoll.hpp"
+
+#include "core/m.hpp"
+#include "core/p.hpp"
+#include "core/proc.hpp"
 #include "core/sched.hpp"
+#include "core/schedule.hpp"
 #include "platform/epoll.hpp"
 
-namespace gmpkit::core {
+namespace gmpkit::netpoll {
+
+using namespace core;
 
 namespace {
 int g_epfd = -1;
@@ -71,8 +79,8 @@ GQueue netpoll(std::int64_t delay_ns) {
     waitms = static_cast<int>(delay_ns / 1000000);
   else
     waitms = 1000000 * 1000;  // about 11.5 days
-  rt::PollEvent evs[128];
-  int n = rt::epoll_wait(g_epfd, evs, 128, waitms);
+  rt::PollEvent evs[kMaxEvents];
+  int n = rt::epoll_wait(g_epfd, evs, kMaxEvents, waitms);
   for (int i = 0; i < n; i++) {
     if (evs[i].data == &g_breaktag) {
       if (delay_ns != 0) {
@@ -104,29 +112,4 @@ void wakeNetPoller(std::int64_t when) {
   }
 }
 
-// injectglist: make a batch of waiting Gs runnable; with a P, put them on
-// our runq, else on the global queue, and start Ms for idle Ps.
-void injectglist(GQueue* q) GMPKIT_NO_TSA {
-  if (q->empty()) return;
-  std::int32_t n = 0;
-  for (G* gp = q->head; gp; gp = gp->schedlink) {
-    casgstatus(gp, GStatus::waiting, GStatus::runnable);
-    n++;
-  }
-  M* mp = getm();
-  P* pp = mp ? mp->p : nullptr;
-  if (pp == nullptr) {
-    {
-      rt::LockGuard g(sched->lock);
-      sched->runq.put_batch(*q, n);
-    }
-    *q = GQueue{};
-    for (std::int32_t i = 0; i < n && sched->npidle.load(rt::seq_cst) != 0; i++)
-      startm(nullptr, false);  // seq_cst: dance
-    return;
-  }
-  while (G* gp = q->pop()) runqput(pp, gp, false);
-  wakep();
-}
-
-}  // namespace gmpkit::core
+}  // namespace gmpkit::netpoll

@@ -3,7 +3,6 @@
 #include "observe/dump.hpp"
 
 #include <cxxabi.h>
-
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
@@ -11,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "gmpkit/debug.hpp"
 #include "gmpkit/stw.hpp"

@@ -23,27 +23,16 @@
 //   none   — headers only (outside a goroutine, or while the runtime exits).
 // The G list is copied under allglock (racy mode: try-lock, give up after
 // ~100 ms); Gs are never freed during a run, so the copy stays valid.
+// The entry points the core calls (write_goroutine_dump, dump_on_fatal,
+// sigquit_install/restore) are declared in observe/hooks.hpp.
 #pragma once
 
-#include <string>
+#include "observe/hooks.hpp"
 
 namespace gmpkit::observe {
 
-enum class DumpStacks { none, parked, racy };
-
+// Most frames walked per goroutine (Go's traceback prints up to 100; 64
+// keeps a dump of thousands of goroutines readable).
 inline constexpr int kMaxFrames = 64;
-
-// Appends the dump of every live G to *out. Must run while a runtime exists.
-void write_goroutine_dump(std::string* out, DumpStacks stacks);
-
-// Fatal runtime error (core::fatal / throw_g): the dump to stderr, best
-// effort, at most once per process (nested fatals print nothing more).
-void dump_on_fatal() noexcept;
-
-// SIGQUIT (observe/sigquit.cpp): for the duration of run(), unless the
-// program set its own SIGQUIT disposition, SIGQUIT prints "SIGQUIT: quit",
-// the goroutine dump, and exits with status 2 (Go's behaviour).
-void sigquit_install();
-void sigquit_restore();
 
 }  // namespace gmpkit::observe

@@ -25,6 +25,15 @@ std::int64_t Histogram::upper_bound(int b) noexcept {
   return hi > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(hi);
 }
 
+void Histogram::reset() noexcept {
+  // relaxed: no recorder runs; run() publishes the Sched after this.
+  for (auto& c : counts_) c.store(0, rt::relaxed);
+  count_.store(0, rt::relaxed);
+  sum_.store(0, rt::relaxed);
+  min_.store(INT64_MAX, rt::relaxed);
+  max_.store(0, rt::relaxed);
+}
+
 void Histogram::record(std::int64_t ns) noexcept {
   if (ns < 0) ns = 0;
   counts_[bucket_of(ns)].fetch_add(1, rt::relaxed);  // relaxed: see the class comment

@@ -19,6 +19,8 @@ class Histogram {
   static constexpr int kBuckets = kLinear + (63 - kSubBits) * (1 << kSubBits);
 
   void record(std::int64_t ns) noexcept;
+  // Empty again. Only while nobody records (run() before the Sched exists).
+  void reset() noexcept;
   HistogramSnapshot snapshot() const;
   static int bucket_of(std::int64_t ns) noexcept;
   static std::int64_t upper_bound(int bucket) noexcept;  // inclusive

@@ -19,6 +19,8 @@
 // so each park is readied exactly once. At shutdown sysmon is stopped
 // before parked goroutines are unwound; the verifier's forced_unwind ends
 // its loop.
+#include "core/park.hpp"
+#include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "gmpkit/debug.hpp"
 #include "gmpkit/runtime.hpp"

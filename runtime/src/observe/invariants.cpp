@@ -1,5 +1,5 @@
 // observe/invariants.cpp — gmpkit::debug::verify_invariants: stop the
-// world and check the whole scheduler against ARCHITECTURE.md §4.
+// world and check the whole scheduler against docs/ARCHITECTURE.md §4.
 //
 // What it owns: nothing; it reads every scheduler structure with the world
 // stopped. With every P in gcstop only the caller runs Go code; the other
@@ -31,6 +31,8 @@
 // syscall G's M holds none, every live P in gcstop (the world is stopped)
 // and only the caller's P attached to an M, Ps past gomaxprocs dead.
 // Every violation names its kind first (InvariantReport::has).
+#include "observe/invariants.hpp"
+
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -39,11 +41,14 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/m.hpp"
+#include "core/p.hpp"
+#include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "gmpkit/error.hpp"
 #include "gmpkit/runtime.hpp"
 #include "gmpkit/stw.hpp"
-#include "observe/invariants.hpp"
+#include "netpoll/netpoll.hpp"
 #include "platform/clock.hpp"
 #include "platform/futex.hpp"
 #include "platform/signal.hpp"
@@ -143,7 +148,7 @@ class Checker {
           static_cast<Checker*>(arg)->sema_.push_back({gp, root, nwait});
         },
         this);
-    netpollForEachWaiter(
+    netpoll::netpollForEachWaiter(
         [](G* gp, int fd, char mode, void* arg) {
           static_cast<Checker*>(arg)->pd_.push_back({gp, fd, mode});
         },

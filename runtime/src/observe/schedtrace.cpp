@@ -18,11 +18,14 @@
 #include <cstdio>
 #include <ostream>
 
+#include "core/m.hpp"
+#include "core/p.hpp"
 #include "core/sched.hpp"
 #include "gmpkit/debug.hpp"
 #include "gmpkit/error.hpp"
 #include "platform/clock.hpp"
 #include "platform/signal.hpp"
+#include "sysmon/preempt.hpp"
 
 #if GMPKIT_TSAN
 #define GMPKIT_RACY_READER __attribute__((no_sanitize("thread")))
@@ -30,7 +33,9 @@
 #define GMPKIT_RACY_READER
 #endif
 
-namespace gmpkit::core {
+namespace gmpkit::observe {
+
+using namespace core;
 
 namespace {
 
@@ -144,9 +149,10 @@ std::string schedtrace_text(bool detailed, std::int64_t now) GMPKIT_NO_TSA {
 }
 
 void schedtrace_init() {
-  std::int64_t ms = debug_setting("schedtrace", static_cast<int>(sched->cfg.schedtrace.count()));
+  std::int64_t ms =
+      sysmon::debug_setting("schedtrace", static_cast<int>(sched->cfg.schedtrace.count()));
   g_interval_ns = ms > 0 ? ms * 1000000 : 0;
-  g_detailed = debug_setting("scheddetail", sched->cfg.scheddetail ? 1 : 0) > 0;
+  g_detailed = sysmon::debug_setting("scheddetail", sched->cfg.scheddetail ? 1 : 0) > 0;
   g_lasttrace = 0;
   g_starttime.store(rt::nanotime(), rt::relaxed);  // relaxed: see g_starttime
 }
@@ -163,14 +169,14 @@ std::int64_t schedtrace_poll(std::int64_t now) {
   return g_lasttrace + g_interval_ns;
 }
 
-}  // namespace gmpkit::core
+}  // namespace gmpkit::observe
 
 namespace gmpkit::debug {
 
 void schedtrace(std::ostream& os, bool detail) {
   rt::Published<core::Sched>::Pin pin(core::sched_pub);  // any thread: keeps it alive
   if (!pin) throw usage_error("gmpkit: debug::schedtrace() called with no runtime running");
-  os << core::schedtrace_text(detail, rt::nanotime());
+  os << observe::schedtrace_text(detail, rt::nanotime());
 }
 
 }  // namespace gmpkit::debug

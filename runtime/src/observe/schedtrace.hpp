@@ -11,19 +11,18 @@
 // Ms and Gs is a racy snapshot, as in Go (which also holds only sched.lock):
 // fields may be mid-change, never dereferenced through a stale pointer
 // (Ps, Ms and Gs are never freed during a run).
+// The entry points sysmon calls (schedtrace_init, schedtrace_poll) are in
+// observe/hooks.hpp.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-namespace gmpkit::core {
+#include "observe/hooks.hpp"
 
-// sysmon start: reads the settings and stamps the run's start time.
-void schedtrace_init();
-// Each sysmon round: prints a report if one is due. Returns the nanotime
-// of the next report (sysmon must not sleep past it), or 0 if off.
-std::int64_t schedtrace_poll(std::int64_t now);
+namespace gmpkit::observe {
+
 // The report, as Go prints it (summary line, or the detailed P/M/G lines).
 std::string schedtrace_text(bool detailed, std::int64_t now);
 
-}  // namespace gmpkit::core
+}  // namespace gmpkit::observe

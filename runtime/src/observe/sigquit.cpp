@@ -14,12 +14,12 @@
 // (sigquit_restore). A quit that won the race is always carried out:
 // restore then joins a watcher that never returns.
 #include <unistd.h>
-
 #include <cinttypes>
 #include <cstdio>
 #include <string>
 
-#include "core/sched.hpp"
+#include "core/m.hpp"
+#include "core/proc.hpp"
 #include "observe/dump.hpp"
 #include "platform/futex.hpp"
 #include "platform/quit_signal.hpp"

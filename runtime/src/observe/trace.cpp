@@ -17,10 +17,11 @@
 // consistent prefix of the run, ends with a "lost events" record and closes
 // every open slice. No writer thread: the file is written by stop().
 //
-// Locks. ThreadBuf::mu (held for one append) > Session::lock (the list of
-// full chunks); the registry lock > ThreadBuf::mu (stop's collection). All are
-// leaves with respect to the scheduler's locks: a hook may run under
-// sched.lock. None is held across a goroutine switch.
+// Locks. g_control > g_trace_next_limits.lock (start). ThreadBuf::mu (held
+// for one append) > Session::lock (the list of full chunks); the registry
+// lock > ThreadBuf::mu (stop's collection). All are leaves with respect to
+// the scheduler's locks: a hook may run under sched.lock. None is held
+// across a goroutine switch.
 //
 // start/stop. start opens the file, resets the session, then sets the flag
 // (release). Writers re-check the flag (acquire) under their buffer's lock,
@@ -35,6 +36,9 @@
 #include <string>
 #include <vector>
 
+#include "core/m.hpp"
+#include "core/p.hpp"
+#include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "gmpkit/error.hpp"
 #include "gmpkit/trace.hpp"
@@ -47,11 +51,9 @@ namespace gmpkit::observe {
 #if GMPKIT_TRACE
 rt::Atomic<bool> g_trace_enabled{false};
 #endif
+TraceBufferLimits g_trace_next_limits;
 
 namespace {
-
-constexpr std::uint32_t kDefaultChunkEvents = 8192;
-constexpr std::uint32_t kDefaultMaxChunks = 256;
 
 struct Chunk {
   std::uint32_t n = 0;
@@ -96,7 +98,6 @@ rt::Atomic<std::uint64_t> g_seq{1};
 std::FILE* g_file = nullptr;  // under g_control
 std::string g_path;  // under g_control
 std::int64_t g_t0 = 0;  // under g_control
-std::uint32_t g_next_chunk_events = 0, g_next_max_chunks = 0;  // under g_control
 trace::Summary g_summary;  // under g_control
 bool g_env_started = false;  // run()'s GMPKIT_TRACE (m0 only)
 
@@ -242,8 +243,9 @@ void snapshot_gs() GMPKIT_NO_TSA {
 
 }  // namespace
 
-// ---- hooks ----
+// ---- hooks (observe/hooks.hpp; inline no-ops without GMPKIT_TRACE) ----
 
+#if GMPKIT_TRACE
 void traceTransition(core::G* gp, core::GStatus from, core::GStatus to) {
   using core::GStatus;
   TraceEv ev;
@@ -338,12 +340,7 @@ void traceNotePreempt(TraceStopReason r) {
   tls_stop_reason = r;
   tls_stop_reason_set = true;
 }
-
-void trace_set_limits_for_test(std::uint32_t chunk_events, std::uint32_t max_chunks) {
-  rt::LockGuard g(g_control);
-  g_next_chunk_events = chunk_events;
-  g_next_max_chunks = max_chunks;
-}
+#endif  // GMPKIT_TRACE
 
 void trace_run_begin() {
   const char* path = std::getenv("GMPKIT_TRACE");
@@ -394,8 +391,11 @@ void start(const std::string& path) {
       rt::LockGuard s(g_s.lock);
       g_s.full.clear();
       g_s.strings.clear();
-      g_s.chunk_events = g_next_chunk_events ? g_next_chunk_events : kDefaultChunkEvents;
-      g_s.max_chunks = g_next_max_chunks ? g_next_max_chunks : kDefaultMaxChunks;
+      rt::LockGuard l(g_trace_next_limits.lock);
+      g_s.chunk_events =
+          g_trace_next_limits.chunk_events ? g_trace_next_limits.chunk_events : kDefaultChunkEvents;
+      g_s.max_chunks =
+          g_trace_next_limits.max_chunks ? g_trace_next_limits.max_chunks : kDefaultMaxChunks;
     }
     g_s.chunks.store(0, rt::relaxed);  // relaxed: published by the release store below
     g_s.lost.store(0, rt::relaxed);  // relaxed: as above

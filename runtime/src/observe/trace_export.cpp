@@ -30,6 +30,8 @@
 #include <unordered_map>
 
 #include "core/gstatus.hpp"
+#include "core/m.hpp"
+#include "core/p.hpp"
 #include "observe/trace.hpp"
 #include "observe/trace_buf.hpp"
 

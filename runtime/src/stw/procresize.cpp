@@ -9,9 +9,17 @@
 // AllP in core/p.hpp): a destroyed P is marked dead and revived if
 // gomaxprocs grows again, so stale P pointers (an M's oldp in a syscall,
 // sysmon's loop) stay valid and merely see a P that is not theirs.
-#include "core/sched.hpp"
+#include "stw/procresize.hpp"
 
-namespace gmpkit::core {
+#include "core/m.hpp"
+#include "core/p.hpp"
+#include "core/proc.hpp"
+#include "core/sched.hpp"
+#include "core/schedule.hpp"
+
+namespace gmpkit::stw {
+
+using namespace core;
 
 namespace {
 
@@ -106,4 +114,4 @@ P* procresize(std::int32_t nprocs) GMPKIT_NO_TSA {
   return runnablePs;
 }
 
-}  // namespace gmpkit::core
+}  // namespace gmpkit::stw

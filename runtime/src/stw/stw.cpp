@@ -22,23 +22,33 @@
 // new one, and wakep() for the rest.
 //
 // time-to-stop (decision -> all stopped) and the pause (decision -> world
-// restarted) go into sched.stw_stopping / stw_total (gmpkit::metrics()).
+// restarted) go into observe/'s histograms (record_stw_stopping /
+// record_stw_total; gmpkit::metrics()).
+#include "stw/stw.hpp"
+
 #include <cstdio>
 #include <cstring>
 #include <string>
 
+#include "core/m.hpp"
+#include "core/p.hpp"
+#include "core/proc.hpp"
 #include "core/sched.hpp"
+#include "core/schedule.hpp"
 #include "gmpkit/error.hpp"
 #include "gmpkit/stw.hpp"
-#include "observe/trace.hpp"
+#include "netpoll/netpoll.hpp"
+#include "observe/hooks.hpp"
 #include "platform/clock.hpp"
+#include "stw/procresize.hpp"
 #include "sync/sema.hpp"
+#include "sysmon/preempt.hpp"
 
-namespace gmpkit::core {
+namespace gmpkit::stw {
+
+using namespace core;
 
 namespace {
-
-constexpr std::int64_t kRepreemptNs = 100 * 1000;  // Go: notetsleep 100 µs, then preemptall again
 
 void stop_the_world_with_sema(M* mp) GMPKIT_NO_TSA {
   {
@@ -47,7 +57,7 @@ void stop_the_world_with_sema(M* mp) GMPKIT_NO_TSA {
         sched->gomaxprocs.load(rt::relaxed);  // relaxed: changes only under STW, which we hold
     sched->gcwaiting.store(
         true, rt::seq_cst);  // seq_cst: Ps that see it stop; the stopwait count is under the lock
-    preemptall();
+    sysmon::preemptall();
     // Our own P.
     mp->p->set_status(PStatus::gcstop);
     sched->stopwait--;
@@ -76,7 +86,7 @@ void stop_the_world_with_sema(M* mp) GMPKIT_NO_TSA {
     }
     if (sched->exiting.load(rt::acquire))
       return;  // acquire: pairs with begin_shutdown; Ms leave without stopping
-    preemptall();
+    sysmon::preemptall();
   }
   // Every P must be stopped now.
   rt::LockGuard g(sched->lock);
@@ -93,8 +103,8 @@ void stop_the_world_with_sema(M* mp) GMPKIT_NO_TSA {
 
 void start_the_world_with_sema(M* mp) GMPKIT_NO_TSA {
   mp->locks++;  // acquirem: our P is in a local variable of procresize's caller
-  if (netpollinited()) {
-    GQueue list = netpoll(0);  // non-blocking
+  if (netpoll::netpollinited()) {
+    GQueue list = netpoll::netpoll(0);  // non-blocking
     injectglist(&list);  // onto our P: the others are stopped
   }
   P* runnable;
@@ -162,11 +172,14 @@ void stw_stop_p_locked(P* pp) GMPKIT_NO_TSA {
   if (--sched->stopwait == 0) sched->stopnote.wakeup();
 }
 
-}  // namespace gmpkit::core
+}  // namespace gmpkit::stw
 
 namespace gmpkit {
 
 using namespace core;
+using stw::require_g;
+using stw::start_the_world_with_sema;
+using stw::stop_the_world_with_sema;
 
 void stop_the_world(const char* reason) {
   G* gp = require_g("stop_the_world()");
@@ -188,7 +201,7 @@ void stop_the_world(const char* reason) {
   stop_the_world_with_sema(mp);
   mp->locks--;
   const std::int64_t t1 = rt::nanotime();
-  sched->stw_stopping.record(t1 - t0);
+  observe::record_stw_stopping(t1 - t0);
   sched->stw_begin = t0;
   sched->stw_owner.store(gp, rt::relaxed);  // relaxed: read back by gp, or compared with other Gs
   (void)reason;
@@ -203,7 +216,7 @@ void start_the_world() {
   sched->stw_owner.store(nullptr, rt::relaxed);  // relaxed: as above
   start_the_world_with_sema(mp);
   if (GMPKIT_UNLIKELY(observe::trace_enabled())) observe::traceSTWEnd();  // the world runs again
-  sched->stw_total.record(rt::nanotime() - sched->stw_begin);
+  observe::record_stw_total(rt::nanotime() - sched->stw_begin);
   sched->nstw.fetch_add(1, rt::relaxed);  // relaxed: statistics
   sync::semrelease(&sched->worldsema, false);
 }

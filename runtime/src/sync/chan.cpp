@@ -25,7 +25,8 @@
 #include <limits>
 #include <new>
 
-#include "core/sched.hpp"
+#include "core/park.hpp"
+#include "core/proc.hpp"
 #include "gmpkit/error.hpp"
 
 namespace gmpkit::sync {

@@ -1,7 +1,6 @@
 // sync/cond.cpp — sync.Cond (Go's sync/cond.go) over the notifyList.
 #include "gmpkit/cond.hpp"
-
-#include "core/sched.hpp"
+#include "core/proc.hpp"
 #include "gmpkit/error.hpp"
 #include "sync/notify_list.hpp"
 

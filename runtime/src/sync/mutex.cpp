@@ -8,7 +8,8 @@
 // for the two modes. The invariants Go throws on ("sync: inconsistent
 // mutex state") abort here too.
 #include "gmpkit/mutex.hpp"
-
+#include "core/m.hpp"
+#include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "gmpkit/error.hpp"
 #include "platform/clock.hpp"

@@ -2,7 +2,8 @@
 // notifyListNotifyAll / notifyListNotifyOne (sema.go). See notify_list.hpp.
 #include "sync/notify_list.hpp"
 
-#include "core/sched.hpp"
+#include "core/park.hpp"
+#include "core/proc.hpp"
 #include "gmpkit/error.hpp"
 
 namespace gmpkit::sync {

@@ -6,9 +6,8 @@
 // inside when the writer arrived have yet to leave; the last one releases
 // writerSem_. Writers are serialised by w_.
 #include "gmpkit/rwmutex.hpp"
-
-#include "core/sched.hpp"
 #include "gmpkit/error.hpp"
+#include "platform/atomic.hpp"
 #include "sync/sema.hpp"
 
 namespace gmpkit {

@@ -28,7 +28,9 @@
 // while they are held except inside goready (after they are released).
 #include <memory>
 
-#include "core/sched.hpp"
+#include "core/m.hpp"
+#include "core/park.hpp"
+#include "core/proc.hpp"
 #include "gmpkit/error.hpp"
 #include "platform/random.hpp"
 #include "sync/chan.hpp"

@@ -2,7 +2,10 @@
 // semrelease1, cansemacquire, readyWithTime + goyield). See sema.hpp.
 #include "sync/sema.hpp"
 
-#include "core/sched.hpp"
+#include "core/m.hpp"
+#include "core/park.hpp"
+#include "core/proc.hpp"
+#include "core/schedule.hpp"
 #include "gmpkit/error.hpp"
 
 namespace gmpkit::sync {

@@ -1,8 +1,7 @@
 // sync/waitgroup.cpp — sync.WaitGroup (Go 1.19's waitgroup.go): a 64-bit
 // state word (counter << 32 | waiters) and a runtime semaphore.
 #include "gmpkit/waitgroup.hpp"
-
-#include "core/sched.hpp"
+#include "core/proc.hpp"
 #include "gmpkit/error.hpp"
 #include "sync/sema.hpp"
 

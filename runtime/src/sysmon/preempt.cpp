@@ -54,13 +54,19 @@
 // context, so an injected call cannot take effect). Under ASan it is on: the
 // injected frames live on the G's stack like any call and the switch is an
 // ordinary annotated mcall.
+#include "sysmon/preempt.hpp"
+
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
 
+#include "core/m.hpp"
+#include "core/p.hpp"
+#include "core/park.hpp"
+#include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "gmpkit/error.hpp"
-#include "observe/trace.hpp"
+#include "observe/hooks.hpp"
 #include "platform/mutex.hpp"
 #include "platform/signal.hpp"
 
@@ -69,7 +75,9 @@ void gmpkit_async_preempt();  // core/asyncpreempt_x86_64.S
 void gmpkit_async_preempt2() noexcept;  // below; called by the assembly
 }
 
-namespace gmpkit::core {
+namespace gmpkit::sysmon {
+
+using namespace core;
 
 // The frame gmpkit_async_preempt builds (offsets below the interrupted sp),
 // mirrored here so a change on one side breaks the build, not the program.
@@ -210,7 +218,8 @@ bool preemptall() {
 // a sleep_for(1ms) wakes 10+ ms late (Go 1.19 behaves so). So: if no P is
 // idle (an idle P's M would be the poller and run the timer) and P's
 // earliest timer is due, or a G readied/spawned on P waits in P's runq,
-// preempt P's goroutine once sysmon has seen it run for min_slice — that P then runs its timers first thing in findrunnable.
+// preempt P's goroutine once sysmon has seen it run for min_slice — that P
+// then runs its timers first thing in findrunnable.
 // Preempting another P would not help: a preempted G sits on the global
 // runq, which findrunnable serves before it steals timers.
 std::int64_t wakeup_preempt(std::int64_t now) GMPKIT_NO_TSA {
@@ -244,7 +253,7 @@ std::int64_t wakeup_preempt(std::int64_t now) GMPKIT_NO_TSA {
       if (!pp->preempt.load(rt::relaxed))
         sched->nwakeuppreempt.fetch_add(1, rt::relaxed);  // relaxed: statistics
       preemptone(pp);
-      want(now + 50 * 1000);  // re-send soon if it was not at a safe point
+      want(now + kWakeupResendNs);  // re-send soon if it was not at a safe point
     } else {
       want(ran_since + min_slice);
     }
@@ -252,7 +261,7 @@ std::int64_t wakeup_preempt(std::int64_t now) GMPKIT_NO_TSA {
   return next;
 }
 
-}  // namespace gmpkit::core
+}  // namespace gmpkit::sysmon
 
 using namespace gmpkit::core;
 

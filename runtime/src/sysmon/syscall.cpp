@@ -10,11 +10,21 @@
 // exitsyscall: fast path (old P by CAS, else any idle P) keeps running on
 // this M; otherwise mcall(exitsyscall0): G -> runnable, onto an idle P if
 // one appeared, else the global runq, and this M parks (stopm).
-#include "gmpkit/syscall.hpp"
-#include "core/sched.hpp"
-#include "gmpkit/error.hpp"
+#include "sysmon/syscall.hpp"
 
-namespace gmpkit::core {
+#include "core/m.hpp"
+#include "core/p.hpp"
+#include "core/park.hpp"
+#include "core/proc.hpp"
+#include "core/sched.hpp"
+#include "core/schedule.hpp"
+#include "gmpkit/error.hpp"
+#include "gmpkit/syscall.hpp"
+#include "stw/stw.hpp"
+
+namespace gmpkit::sysmon {
+
+using namespace core;
 
 namespace {
 
@@ -72,7 +82,7 @@ void entersyscall() {
   M* mp = getm();
   G* gp = mp ? mp->curg : nullptr;
   if (gp == nullptr) throw usage_error("gmpkit: syscall() called outside a goroutine");
-  if (holds_stopped_world(mp)) {
+  if (stw::holds_stopped_world(mp)) {
     mp->stw_syscalls++;  // the world is stopped: nothing to hand off, run it inline
     return;
   }
@@ -91,7 +101,7 @@ void entersyscall() {
     // acq_rel: the CAS competes with stopTheWorld's and sysmon's for the P.
     if (pp->status.cas(static_cast<std::uint32_t>(PStatus::syscall),
                        static_cast<std::uint32_t>(PStatus::gcstop), rt::acq_rel))
-      stw_stop_p_locked(pp);
+      stw::stw_stop_p_locked(pp);
   }
   mp->locks--;
 }
@@ -100,7 +110,7 @@ void entersyscallblock() {
   M* mp = getm();
   G* gp = mp ? mp->curg : nullptr;
   if (gp == nullptr) throw usage_error("gmpkit: syscall_block() called outside a goroutine");
-  if (holds_stopped_world(mp)) {
+  if (stw::holds_stopped_world(mp)) {
     mp->stw_syscalls++;  // as in entersyscall
     return;
   }
@@ -141,15 +151,15 @@ void exitsyscall() {
   pp->syscalltick.store(pp->syscalltick.load(rt::relaxed) + 1, rt::relaxed);  // relaxed: as above
 }
 
-}  // namespace gmpkit::core
+}  // namespace gmpkit::sysmon
 
 namespace gmpkit::detail {
 void entersyscall(bool block) {
   if (block)
-    core::entersyscallblock();
+    sysmon::entersyscallblock();
   else
-    core::entersyscall();
+    sysmon::entersyscall();
   core::sched->nsyscalls.fetch_add(1, rt::relaxed);  // relaxed: statistics
 }
-void exitsyscall() { core::exitsyscall(); }
+void exitsyscall() { sysmon::exitsyscall(); }
 }  // namespace gmpkit::detail

@@ -16,18 +16,26 @@
 // Requests go through preemptone (sysmon/preempt.cpp): cooperative flag plus
 // the preemption signal (async preemption of call-free loops), also during
 // shutdown so such loops do not keep run() from returning.
+#include "sysmon/sysmon.hpp"
+
 #include <cinttypes>
 #include <cstdio>
 
+#include "core/m.hpp"
+#include "core/p.hpp"
+#include "core/proc.hpp"
 #include "core/sched.hpp"
+#include "core/schedule.hpp"
 #include "gmpkit/error.hpp"
-#include "observe/invariants.hpp"
-#include "observe/schedtrace.hpp"
-#include "observe/trace.hpp"
+#include "netpoll/netpoll.hpp"
+#include "observe/hooks.hpp"
 #include "platform/clock.hpp"
 #include "platform/signal.hpp"
+#include "sysmon/preempt.hpp"
 
-namespace gmpkit::core {
+namespace gmpkit::sysmon {
+
+using namespace core;
 
 namespace {
 rt::Atomic<bool> g_sysmon_stop{false};
@@ -82,7 +90,7 @@ bool sysmon_park(std::int64_t now) GMPKIT_NO_TSA {
     if (sched->exiting.load(rt::relaxed)) return false;  // relaxed: set under sched.lock
     sched->sysmonwait = true;
   }
-  std::int64_t sleep = 60LL * 1000 * 1000 * 1000;
+  std::int64_t sleep = kMaxParkNs;
   if (next != 0 && next - now < sleep) sleep = next - now;
   sched->sysmon_note.tsleep(sleep);
   {
@@ -110,7 +118,8 @@ void sysmon_sleep(std::int64_t sleep_ns) GMPKIT_NO_TSA {
     rt::fence_seq_cst();
     for (P* pp : sched->allp) {
       std::int64_t w = time::nobarrierWakeTime(pp->timers);
-      if (w != 0 && w < t + sleep_ns) sleep_ns = w - t < 20 * 1000 ? 20 * 1000 : w - t;
+      if (w != 0 && w < t + sleep_ns)
+        sleep_ns = w - t < kMinDelayUs * 1000 ? kMinDelayUs * 1000 : w - t;
     }
   }
   sched->sysmon_note.tsleep(sleep_ns);
@@ -151,7 +160,7 @@ int retake(std::int64_t now) {
       // 10 ms (it keeps sysmon from sleeping deeply, so not forever).
       if (pp->runq.empty() &&
           sched->nmspinning.load(rt::seq_cst) + sched->npidle.load(rt::seq_cst) > 0 &&
-          pp->sysmon_syscallwhen + 10 * 1000 * 1000 > now)
+          pp->sysmon_syscallwhen + kSyscallRetakeNs > now)
         continue;
       incidlelocked(-1);
       // acq_rel: winning makes us the P's owner (against exitsyscallfast).
@@ -172,26 +181,27 @@ int retake(std::int64_t now) {
 
 void sysmon_main(void*) {
   void* sigstack = rt::signal_stack_enable();
-  std::uint32_t idle = 0, delay = 0;
+  std::uint32_t idle = 0;
+  std::int64_t delay = 0;  // this round's sleep, µs
   std::int64_t last_report = 0;
   std::int64_t wake_at = 0;  // wake-up preemption: next check due (0: none)
-  schedtrace_init();  // observe/schedtrace.cpp: GMPKIT_DEBUG / Config::schedtrace
+  observe::schedtrace_init();  // observe/schedtrace.cpp: GMPKIT_DEBUG / Config::schedtrace
   std::int64_t trace_at = 0;  // next schedtrace report due (0: off)
   while (!g_sysmon_stop.load(rt::acquire)) {  // acquire: pairs with sysmon_stop
     if (idle == 0)
-      delay = 20;
-    else if (idle > 50)
+      delay = kMinDelayUs;
+    else if (idle > kIdleRoundsBeforeBackoff)
       delay *= 2;
-    if (delay > 10 * 1000) delay = 10 * 1000;
+    if (delay > kMaxDelayUs) delay = kMaxDelayUs;
     std::int64_t sleep_ns = static_cast<std::int64_t>(delay) * 1000;
     if (wake_at != 0) {
       std::int64_t until = wake_at - rt::nanotime();
-      if (until < 20 * 1000) until = 20 * 1000;
+      if (until < kMinDelayUs * 1000) until = kMinDelayUs * 1000;
       if (until < sleep_ns) sleep_ns = until;
     }
     if (trace_at != 0) {  // Go: sysmon keeps running while schedtrace is on
       std::int64_t until = trace_at - rt::nanotime();
-      if (until < 20 * 1000) until = 20 * 1000;
+      if (until < kMinDelayUs * 1000) until = kMinDelayUs * 1000;
       if (until < sleep_ns) sleep_ns = until;
     }
     sysmon_sleep(sleep_ns);
@@ -206,24 +216,25 @@ void sysmon_main(void*) {
       continue;
     }
     if (sched->exiting.load(rt::acquire)) {  // acquire: exiting_since is visible
-      if (now - sched->exiting_since >= 1000000000 && now - last_report >= 1000000000) {
+      if (now - sched->exiting_since >= kStragglerReportNs &&
+          now - last_report >= kStragglerReportNs) {
         report_stragglers(now);
         last_report = now;
       }
       // Stop Gs that never reach a scheduling point (call-free loops) so
       // their Ms can leave; cooperative-only builds keep waiting on them.
       preemptall();
-      idle = 51;
+      idle = kIdleRoundsBeforeBackoff + 1;  // back off at once
       trace_at = 0;  // no schedtrace reports while exiting (and no 20 µs naps for them)
       continue;
     }
     // Poll the network if nobody has for 10 ms: fd-ready goroutines must
     // not wait for every P to run out of work.
     std::int64_t lastpoll = sched->lastpoll.load(rt::seq_cst);  // seq_cst: the poller token
-    if (lastpoll != 0 && lastpoll + 10 * 1000 * 1000 < now &&
-        netpollWaiters.load(rt::seq_cst) > 0) {
+    if (lastpoll != 0 && lastpoll + kForcedPollNs < now &&
+        netpoll::netpollWaiters.load(rt::seq_cst) > 0) {
       sched->lastpoll.cas(lastpoll, now, rt::seq_cst);
-      GQueue list = netpoll(0);
+      GQueue list = netpoll::netpoll(0);
       if (!list.empty()) {
         incidlelocked(-1);
         injectglist(&list);
@@ -238,7 +249,7 @@ void sysmon_main(void*) {
       idle++;
     wake_at = wakeup_preempt(now);  // sysmon/preempt.cpp
     observe::verifier_tick(now);  // Config::verify_every (observe/invariant_verifier.cpp)
-    trace_at = schedtrace_poll(now);  // observe/schedtrace.cpp
+    trace_at = observe::schedtrace_poll(now);  // observe/schedtrace.cpp
   }
   rt::signal_stack_disable(sigstack);
 }
@@ -269,7 +280,7 @@ void sysmon_start() GMPKIT_NO_TSA {
   mp->id = sched->mnext - 1;
   sched->sysmon_m = mp;
   sched->nthreads.fetch_add(1, rt::relaxed);  // relaxed: statistics
-  if (!rt::thread_create(&mp->thread, sysmon_main, nullptr, 256 * 1024)) {
+  if (!rt::thread_create(&mp->thread, sysmon_main, nullptr, kThreadStackBytes)) {
     mp->thread.handle = 0;
     sched->sysmon_m = nullptr;
     mp->thread_state.store(M::kNoThread, rt::release);  // release: shutdown's join sweep skips it
@@ -290,10 +301,10 @@ void sysmon_kick_for_timer(std::int64_t when) GMPKIT_NO_TSA {
     return;  // relaxed: a hint; sysmon re-checks every round
   rt::fence_seq_cst();  // Dekker with sysmon_sleep: timer published, then read wake_by
   const std::int64_t by = sched->sysmon_wake_by.load(rt::seq_cst);  // seq_cst: as above
-  if (by == 0 || by - when <= 100 * 1000)
+  if (by == 0 || by - when <= kKickSlackNs)
     return;  // awake, parked, or waking in time anyway (no when + x: when may be INT64_MAX)
   rt::LockGuard g(sched->lock);
-  if (sched->sysmon_wake_by.load(rt::relaxed) - when <= 100 * 1000)
+  if (sched->sysmon_wake_by.load(rt::relaxed) - when <= kKickSlackNs)
     return;  // relaxed: under the lock; re-check
   sched->sysmon_wake_by.store(when, rt::relaxed);  // relaxed: later adders see it under this lock
   sched->nsysmonkick.fetch_add(1, rt::relaxed);  // relaxed: statistics
@@ -317,4 +328,4 @@ void sysmon_stop() {
   sched->sysmon_m = nullptr;
 }
 
-}  // namespace gmpkit::core
+}  // namespace gmpkit::sysmon

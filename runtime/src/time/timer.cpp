@@ -3,9 +3,14 @@
 
 #include <limits>
 
-#include "core/sched.hpp"
+#include "core/m.hpp"
+#include "core/p.hpp"
+#include "core/park.hpp"
+#include "core/proc.hpp"
 #include "gmpkit/runtime.hpp"
+#include "netpoll/netpoll.hpp"
 #include "platform/clock.hpp"
+#include "sysmon/sysmon.hpp"
 
 namespace gmpkit::time {
 
@@ -92,8 +97,8 @@ void addtimer(P* pp, Timer* t) {
   // its goroutine re-arm it (write when) before we get to wakeNetPoller.
   const std::int64_t when = t->when;
   doaddtimer(pp, t);
-  core::wakeNetPoller(when);
-  core::sysmon_kick_for_timer(when);
+  netpoll::wakeNetPoller(when);
+  sysmon::sysmon_kick_for_timer(when);
 }
 
 bool deltimer(Timer* t) GMPKIT_NO_TSA {

@@ -1,14 +1,17 @@
 // testing/src/invariants_testing.cpp — the test-only corruption hook (see
 // invariants_testing.hpp). Compiled into the library so tests link it
 // through gmpkit_internal; nothing in the runtime calls it.
-#include "gmpkit/testing/invariants_testing.hpp"
-
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "core/m.hpp"
+#include "core/p.hpp"
+#include "core/proc.hpp"
 #include "core/sched.hpp"
+#include "core/schedule.hpp"
 #include "gmpkit/error.hpp"
+#include "gmpkit/testing/invariants_testing.hpp"
 #include "observe/invariants.hpp"
 
 namespace gmpkit::testing {
@@ -107,17 +110,17 @@ void corrupt(Corruption c) GMPKIT_NO_TSA {
     }
     g_undo.push_back([gp] {
       rt::LockGuard g(sched->lock);
-      GQueue& q = InvariantsAccess::list(sched->runq);
+      GQueue& q = observe::InvariantsAccess::list(sched->runq);
       GQueue kept;
       while (G* x = q.pop())
         if (x != gp) kept.push_back(x);
       q = kept;
-      auto& size = InvariantsAccess::size(sched->runq);
+      auto& size = observe::InvariantsAccess::size(sched->runq);
       size.store(size.load(rt::relaxed) - 1, rt::relaxed);
     });
   }
   if (c & Corruption::runq_bounds) {
-    auto& tail = InvariantsAccess::tail(pp->runq);
+    auto& tail = observe::InvariantsAccess::tail(pp->runq);
     tail.store(tail.load(rt::relaxed) + 300, rt::relaxed);
     g_undo.push_back([&tail] { tail.store(tail.load(rt::relaxed) - 300, rt::relaxed); });
   }
@@ -151,7 +154,7 @@ void corrupt(Corruption c) GMPKIT_NO_TSA {
   }
   if (c & Corruption::global_runq_size) {
     rt::LockGuard g(sched->lock);
-    auto& size = InvariantsAccess::size(sched->runq);
+    auto& size = observe::InvariantsAccess::size(sched->runq);
     size.store(size.load(rt::relaxed) + 1, rt::relaxed);
     g_undo.push_back([&size] {
       rt::LockGuard g2(sched->lock);

@@ -1,4 +1,4 @@
-// sync/park.cpp — the only places a stack changes (ARCHITECTURE.md seam 3):
+// core/park.cpp — the only places a stack changes (docs/ARCHITECTURE.md §2 seam 3):
 // gogo (g0 -> G) and mcall (G -> g0), with the sanitizer fiber annotations;
 // and on top of them gopark/goready, gosched and cooperative preemption.
 //
@@ -8,12 +8,18 @@
 // change safely because no code runs on the G's stack any more. The
 // handler returns the next G to run or nullptr (schedule). A resumed G
 // re-reads its M: it may be on another thread now.
+#include "core/park.hpp"
+
 #include <cstdio>
 
+#include "core/m.hpp"
+#include "core/proc.hpp"
 #include "core/sched.hpp"
+#include "core/schedule.hpp"
 #include "gmpkit/error.hpp"
-#include "observe/trace.hpp"
+#include "observe/hooks.hpp"
 #include "platform/clock.hpp"
+#include "stw/stw.hpp"
 
 #if GMPKIT_ASAN
 #include <sanitizer/common_interface_defs.h>
@@ -144,7 +150,7 @@ void gopark(bool (*unlockf)(G*, void*), void* lock, WaitReason reason) {
   G* gp = mp->curg;
   if (gp == nullptr) fatal("gopark: not on a goroutine");
   if (gp->unwinding) park_while_unwinding(gp);
-  if (holds_stopped_world(mp)) {
+  if (stw::holds_stopped_world(mp)) {
     // Every other P is stopped: nothing could ever wake us. Go would hang.
     char msg[200];
     std::snprintf(msg, sizeof msg,
@@ -181,7 +187,7 @@ void gosched() {
   M* mp = getm();
   G* gp = mp->curg;
   if (gp->unwinding) return;  // shutdown: nothing else will run
-  if (holds_stopped_world(mp)) return;  // the world is stopped: nothing else may run
+  if (stw::holds_stopped_world(mp)) return;  // the world is stopped: nothing else may run
   mcall(gosched_m);
 }
 
@@ -189,7 +195,7 @@ void gopreempt() {
   M* mp = getm();
   G* gp = mp->curg;
   if (gp->unwinding) return;
-  if (holds_stopped_world(mp)) return;  // Go: preemptoff while the world is stopped
+  if (stw::holds_stopped_world(mp)) return;  // Go: preemptoff while the world is stopped
   mcall(gopreempt_m);
 }
 
