@@ -377,7 +377,7 @@ __attribute__((noinline)) void set_errno(int v) {
 // errno check may resume on another thread. The injected call carries the
 // value over. (Code that caches errno's *address* across a preemption, as
 // the compiler may within one function, still sees the old thread's: see
-// README "Preemption".)
+// docs/RUNTIME.md "Preemption".)
 TEST(Preempt, ErrnoSurvivesMigration) {
   REQUIRE_ASYNC();
   std::atomic<int> bad{0};

@@ -4,7 +4,7 @@
 // trace hooks (CMake GMPKIT_TRACE=ON, the default: one relaxed load of a
 // global flag per hook) within 2 % of a build without any trace code
 // (GMPKIT_TRACE=OFF)? The *_TraceOff rows answer it when this binary is
-// built both ways and the rows are compared (stress/README.md, README
+// built both ways and the rows are compared (stress/README.md, docs/OBSERVABILITY.md
 // "Execution trace": interleave the two binaries, several repetitions).
 // The *_TraceOn rows show what recording costs (events go to memory; the
 // file is written by trace::stop(), outside the timed loop). They run a

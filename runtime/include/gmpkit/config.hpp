@@ -18,7 +18,7 @@ struct Config {
   // preemption, Go's forcePreemptNS).
   std::chrono::nanoseconds time_slice = std::chrono::milliseconds(10);
   // Asynchronous (signal-based) preemption of goroutines that do not reach
-  // a scheduling point (README "Preemption"). GMPKIT_DEBUG=asyncpreemptoff=1
+  // a scheduling point (docs/RUNTIME.md "Preemption"). GMPKIT_DEBUG=asyncpreemptoff=1
   // also turns it off.
   bool async_preempt = true;
   // Wake-up preemption (beyond Go): when a timer is due but every P is busy,
@@ -31,11 +31,11 @@ struct Config {
   int max_threads = 10000;
   // How many stacks get a guard page (each costs two kernel mappings).
   // -1 = automatic: a quarter of vm.max_map_count. Stacks beyond the budget
-  // are canary-checked instead (see README, "Stacks").
+  // are canary-checked instead (see docs/RUNTIME.md, "Stacks").
   std::int64_t guarded_stacks = -1;
   // GMPKIT_CHECKED builds: run gmpkit::debug::verify_invariants() (stop
   // the world, check the whole scheduler, abort on a violation) about this
-  // often, from a runtime-owned goroutine that sysmon wakes (README,
+  // often, from a runtime-owned goroutine that sysmon wakes (docs/OBSERVABILITY.md,
   // "Invariant checker"). 0 = off. Ignored in unchecked builds.
   std::chrono::milliseconds verify_every{0};
   // schedtrace (Go's GODEBUG=schedtrace=N): every this many milliseconds

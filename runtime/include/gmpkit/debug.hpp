@@ -48,7 +48,7 @@ SchedStats stats();
 // locked), then its symbolized stack, one "function(args)" line and one
 // "\tpc=0x... +0xoff module" line a frame. The calling goroutine comes first
 // as [running]. On a goroutine it stops the world while it reads the stacks
-// (README "Goroutine dumps and gdb"); outside one it prints headers only.
+// (docs/OBSERVABILITY.md "Goroutine dumps and gdb"); outside one it prints headers only.
 // Writes nothing with no run active.
 void dump_goroutines(std::ostream& os);
 // One schedtrace report now (what GMPKIT_DEBUG=schedtrace=N prints every
@@ -56,7 +56,7 @@ void dump_goroutines(std::ostream& os);
 // P/M/G lines of scheddetail=1. Throws usage_error with no runtime running.
 void schedtrace(std::ostream& os, bool detail);
 
-// ---- Invariant checker (observe/invariants.cpp; README "Invariant checker") ----
+// ---- Invariant checker (observe/invariants.cpp; docs/OBSERVABILITY.md "Invariant checker") ----
 // The result of one check. Each violation starts with a stable kind name
 // ("runq_duplicate: G12 is in p0.runq[3] and the global runq"); `state`
 // describes every P, M and G (status, links, each G's last transitions);

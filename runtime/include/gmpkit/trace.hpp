@@ -1,5 +1,5 @@
 // gmpkit/trace.hpp — the execution tracer (Go's runtime/trace, Go 1.22's
-// event set), exported as Chrome/Perfetto JSON (README "Execution trace").
+// event set), exported as Chrome/Perfetto JSON (docs/OBSERVABILITY.md "Execution trace").
 //
 //   gmpkit::trace::start("run.json");   // from a goroutine or any thread
 //   ...

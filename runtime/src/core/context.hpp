@@ -9,7 +9,7 @@
 // gmpkit_ctx_switch(from, to) is hand-written assembly (context_x86_64.S);
 // the offsets it uses are static_assert-ed below against this struct. We
 // measured it against Boost.Context's jump_fcontext (stress/bench/
-// bench_context.cpp) and kept it: see README "Context switch".
+// bench_context.cpp) and kept it: see docs/RUNTIME.md "Context switch".
 //
 // A fresh context starts at gmpkit_ctx_entry, which calls fn(arg) from
 // r12/r13 on an aligned stack and marks the return address undefined in its

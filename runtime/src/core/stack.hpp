@@ -25,7 +25,7 @@
 //     g0 (every park, yield, preemption and exit), and a fault whose stack
 //     pointer lies below a canary stack is reported like a guard-page hit.
 //     Detection is after the fact: an overflow may have scribbled on the
-//     stack below before it is caught. README "Stacks" documents this.
+//     stack below before it is caught. docs/RUNTIME.md "Stacks" documents this.
 //     Within a slab the highest stack is handed out first, so the stack
 //     below a fresh one (the one an overflow runs into) is not in use yet.
 #pragma once

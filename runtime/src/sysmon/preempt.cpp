@@ -41,7 +41,7 @@
 // interrupted instruction. errno is carried across too: it is per thread,
 // and the G may wake up on another one.
 //
-// Consequences users must know (README "Preemption"): with async preemption
+// Consequences users must know (docs/RUNTIME.md "Preemption"): with async preemption
 // a goroutine may move to another thread between any two instructions of
 // user code, so thread_local state and OS locks (std::mutex, static-local
 // initialisation) held across long call-free stretches behave as across any
