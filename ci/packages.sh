@@ -5,7 +5,18 @@ GMPKIT_PACKAGES=(
   libboost-context-dev libclang-rt-14-dev
   libunwind-dev gdb  # goroutine dumps (dlopen libunwind.so.8), the gdb script test
   nlohmann-json3-dev
+  # reports/ (its pytest suite is in the default ctest run)
+  python3 python3-numpy python3-scipy python3-statsmodels python3-jinja2 python3-plotly
+  python3-jsonschema python3-pytest python3-yaml
 )
+
+# ci/report only: the peers (Go 1.19, oneTBB, Boost.Fiber) and hwloc for the
+# machine fingerprint's topology.
+GMPKIT_REPORT_PACKAGES=(golang-1.19-go libtbb-dev libboost-fiber-dev hwloc)
+
+# ci/test for presets without sanitizers: the report's end-to-end test loads
+# the HTML in headless Chromium (large: not installed for asan/tsan).
+GMPKIT_E2E_PACKAGES=(chromium)
 
 ensure_packages() {
   local missing=() p

@@ -22,13 +22,16 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <memory>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "gmpkit/gmpkit.hpp"
 
@@ -125,6 +128,107 @@ inline void warm_stacks(int n) {
     });
   gate.done();
   done.wait();
+}
+
+// ---------------------------------------------------------------------------
+// Latency distributions for reports/ (the result schema's `histograms`).
+//
+// A latency benchmark records every sample into a log-linear histogram (the
+// runtime's own bucketing: 8 sub-buckets per power of two, so a quantile is
+// within 12.5 %) and writes it with write_histogram(): one JSON line
+//   {"name": ..., "upper_ns": [...], "counts": [...], "count": N, "min_ns": .., "max_ns": ..}
+// appended to the file named by $GMPKIT_BENCH_HIST_OUT (nothing when unset).
+// reports/gmpkit_reports/runner.py runs one benchmark per process and keeps
+// the LAST line per name: Google Benchmark may call a benchmark function more
+// than once (iteration estimation), the last call is the measured one.
+
+// Bucket index of v ns: values < 8 get their own bucket; above, 8 buckets per
+// power of two. upper_ns(index) is the bucket's inclusive upper bound.
+inline int latency_bucket(std::int64_t v) {
+  if (v < 8) return static_cast<int>(std::max<std::int64_t>(v, 0));
+  const int e = 63 - __builtin_clzll(static_cast<unsigned long long>(v));  // 2^e <= v
+  const int sub = static_cast<int>((v >> (e - 3)) & 7);  // next 3 bits
+  return 8 + (e - 3) * 8 + sub;
+}
+inline std::int64_t latency_bucket_upper(int i) {
+  if (i < 8) return i;
+  const int e = (i - 8) / 8 + 3, sub = (i - 8) % 8;
+  return (std::int64_t{8 + sub + 1} << (e - 3)) - 1;
+}
+
+class LatencyHistogram {
+ public:
+  void add_ns(double ns) {
+    const auto v = static_cast<std::int64_t>(std::llround(std::max(ns, 0.0)));
+    const auto i = static_cast<std::size_t>(latency_bucket(v));
+    if (counts_.size() <= i) counts_.resize(i + 1, 0);
+    counts_[i]++;
+    min_ = count_ == 0 ? v : std::min(min_, v);
+    max_ = std::max(max_, v);
+    count_++;
+  }
+  std::uint64_t count() const { return count_; }
+  // The runtime's HistogramSnapshot layout, so both kinds go through one writer.
+  gmpkit::HistogramSnapshot snapshot() const {
+    gmpkit::HistogramSnapshot h;
+    for (std::size_t i = 0; i < counts_.size(); i++) {
+      h.upper_ns.push_back(latency_bucket_upper(static_cast<int>(i)));
+      h.counts.push_back(counts_[i]);
+    }
+    h.count = count_;
+    h.min_ns = min_;
+    h.max_ns = max_;
+    return h;
+  }
+
+ private:
+  std::vector<std::uint64_t> counts_;
+  std::uint64_t count_ = 0;
+  std::int64_t min_ = 0, max_ = 0;
+};
+
+// Appends one histogram line to $GMPKIT_BENCH_HIST_OUT (empty buckets at both
+// ends are trimmed; the bounds stay exact).
+inline void write_histogram(const char* name, const gmpkit::HistogramSnapshot& h) {
+  const char* path = std::getenv("GMPKIT_BENCH_HIST_OUT");
+  if (path == nullptr || *path == 0) return;
+  std::size_t lo = 0, hi = h.counts.size();
+  while (lo < hi && h.counts[lo] == 0) lo++;
+  while (hi > lo && h.counts[hi - 1] == 0) hi--;
+  std::string line = "{\"name\":\"";
+  line += name;
+  line += "\",\"upper_ns\":[";
+  for (std::size_t i = lo; i < hi; i++) {
+    if (i > lo) line += ',';
+    line += std::to_string(h.upper_ns[i]);
+  }
+  line += "],\"counts\":[";
+  for (std::size_t i = lo; i < hi; i++) {
+    if (i > lo) line += ',';
+    line += std::to_string(h.counts[i]);
+  }
+  line += "],\"count\":";
+  line += std::to_string(h.count);
+  line += ",\"min_ns\":";
+  line += std::to_string(h.min_ns);
+  line += ",\"max_ns\":";
+  line += std::to_string(h.max_ns);
+  line += "}\n";
+  if (std::FILE* f = std::fopen(path, "a")) {
+    std::fputs(line.c_str(), f);
+    std::fclose(f);
+  }
+}
+
+// Sets <prefix>_p50/_p99/_p999/_max counters (ns) from a histogram and writes it.
+inline void report_latency(benchmark::State& state, const char* name,
+                           const gmpkit::HistogramSnapshot& h) {
+  const std::string p(name);
+  state.counters[p + "_p50_ns"] = h.quantile(0.50);
+  state.counters[p + "_p99_ns"] = h.quantile(0.99);
+  state.counters[p + "_p999_ns"] = h.quantile(0.999);
+  state.counters[p + "_max_ns"] = static_cast<double>(h.max_ns);
+  write_histogram(name, h);
 }
 
 }  // namespace gmpkit_bench

@@ -160,4 +160,36 @@ void PingPongHog(benchmark::State& state) {
 }
 BENCHMARK(PingPongHog)->UseRealTime();
 
+// Ping-pong over two unbuffered channels between the main goroutine and a
+// partner, at procs 1 and 2: one iteration = one round trip (two sends, two
+// receives, two handoffs). The workload of the Go / Boost.Fiber peers in
+// stress/bench/peers (reports/: chan_pingpong/procs:N).
+void BM_ChanPingPong(benchmark::State& state) {
+  const int procs = static_cast<int>(state.range(0));
+  gmpkit_bench::in_runtime(state, procs, [&] {
+    Chan<int> ping(0), pong(0);
+    gmpkit::WaitGroup done;
+    done.add(1);
+    gmpkit::go([=, &done]() mutable {
+      while (auto v = ping.recv()) pong.send(*v + 1);
+      done.done();
+    });
+    int v = 0;
+    for (auto _ : state) {
+      ping.send(v);
+      v = *pong.recv();
+    }
+    ping.close();
+    done.wait();
+    if (v != static_cast<int>(state.iterations())) state.SkipWithError("lost a message");
+  });
+  state.SetLabel("one round trip");
+}
+BENCHMARK(BM_ChanPingPong)
+    ->ArgName("procs")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
+
 }  // namespace

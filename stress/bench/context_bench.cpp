@@ -22,7 +22,8 @@
 // out-of-line call per switch into the other context, which bumps a counter
 // (checked afterwards, so the switch provably happened once per iteration).
 // Times are single-thread CPU-bound; on a shared machine compare the CPU
-// column and several repetitions (ci/bench runs 5, interleaved).
+// column and several repetitions (--benchmark_repetitions=5
+// --benchmark_enable_random_interleaving=true).
 #include <benchmark/benchmark.h>
 #include <sys/mman.h>
 

@@ -10,7 +10,9 @@
 //                               signal stops it; async=0: async preemption off
 //                               and the hog calls preempt_point() every
 //                               iteration (the best case for cooperative).
-//                               Counters p50_ns / p99_ns / max_ns.
+//                               Counters p50_ns / p99_ns / max_ns; the
+//                               distribution as histogram "request_to_switch"
+//                               (bench_util.hpp write_histogram).
 //   BM_HogTimerLateness/<procs>/<min_slice_us>
 //                               every P runs a call-free loop; one more
 //                               goroutine sleep_for(1ms) in a loop; lateness =
@@ -20,7 +22,8 @@
 //                               behaviour (only the 10 ms time slice);
 //                               otherwise Config::min_slice (wake-up
 //                               preemption).
-//                               Go 1.19 peer: stress/go/hoglate.
+//                               The distribution: histogram "lateness".
+//                               Go 1.19 peer: stress/bench/peers/go/hoglate.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -119,6 +122,9 @@ void BM_PreemptLatency(benchmark::State& state) {
     state.SkipWithError("async preemption unavailable in this build");
     return;
   }
+  gmpkit_bench::LatencyHistogram hist;
+  for (double v : lat) hist.add_ns(v);
+  gmpkit_bench::report_latency(state, "request_to_switch", hist.snapshot());
   state.counters["p50_ns"] = percentile(lat, 0.50);
   state.counters["p99_ns"] = percentile(lat, 0.99);
   state.counters["max_ns"] = lat.empty() ? 0 : *std::max_element(lat.begin(), lat.end());
@@ -177,6 +183,9 @@ void BM_HogTimerLateness(benchmark::State& state) {
   if (std::getenv("GMPKIT_BENCH_LATE_DUMP"))
     for (std::size_t i = 0; i < late.size(); i++)
       if (late[i] > 5000) std::fprintf(stderr, "late sample %zu: %.0f us\n", i, late[i]);
+  gmpkit_bench::LatencyHistogram hist;
+  for (double v : late) hist.add_ns(v * 1e3);
+  gmpkit_bench::report_latency(state, "lateness", hist.snapshot());
   state.counters["procs"] = procs;
   state.counters["p50_us"] = percentile(late, 0.50);
   state.counters["p99_us"] = percentile(late, 0.99);

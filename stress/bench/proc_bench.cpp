@@ -31,6 +31,14 @@
 //                                  goroutines (each spawns two children and
 //                                  exits; every node calls done on one wg).
 //                                  Time per G.
+//   BM_Skynet/<size>               the skynet benchmark: a tree of goroutines,
+//                                  10 children per node, <size> leaves (1e5:
+//                                  111,111 goroutines; 1e6: 1,111,111); each
+//                                  leaf sends its number, each node sums its
+//                                  children's over a buffered channel. All Ps.
+//                                  Time per goroutine. Same workload in the
+//                                  Go / oneTBB / Boost.Fiber peers
+//                                  (stress/bench/peers).
 #include <benchmark/benchmark.h>
 
 #include <atomic>
@@ -254,6 +262,47 @@ void BM_SpawnTree(benchmark::State& state) {
 BENCHMARK(BM_SpawnTree)
     ->ArgName("procs")
     ->Apply(gmpkit_bench::procs_scaling)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
+
+// ---------------------------------------------------------------------------
+void skynet(gmpkit::Chan<std::int64_t> out, std::int64_t num, std::int64_t size) {
+  if (size == 1) {
+    out.send(num);
+    return;
+  }
+  gmpkit::Chan<std::int64_t> rc(10);
+  const std::int64_t child = size / 10;
+  for (int i = 0; i < 10; i++)
+    gmpkit::go([rc, n = num + i * child, child] { skynet(rc, n, child); });
+  std::int64_t sum = 0;
+  for (int i = 0; i < 10; i++) sum += *rc.recv();
+  out.send(sum);
+}
+
+void BM_Skynet(benchmark::State& state) {
+  const std::int64_t size = state.range(0);
+  const std::int64_t nodes = (size * 10 - 1) / 9;  // 10^k leaves: (10^(k+1) - 1) / 9 goroutines
+  gmpkit::Config cfg;
+  cfg.stack_size = 64 * 1024;  // skynet's goroutines are shallow (Go starts at 8 KiB)
+  try {
+    gmpkit::run(cfg, [&] {
+      while (state.KeepRunningBatch(nodes)) {
+        gmpkit::Chan<std::int64_t> out(1);
+        gmpkit::go([out, size] { skynet(out, 0, size); });
+        const std::int64_t sum = *out.recv();
+        if (sum != size * (size - 1) / 2) state.SkipWithError("skynet: wrong sum");
+      }
+    });
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+  }
+  state.SetLabel("time per goroutine");
+}
+BENCHMARK(BM_Skynet)
+    ->ArgName("size")
+    ->Arg(100000)
+    ->Arg(1000000)
     ->UseRealTime()
     ->MeasureProcessCPUTime();
 

@@ -11,6 +11,11 @@
 //                                   batch of 32 victims, refill untimed)
 //   BM_GlobalRunq_PutGet            lock, put, unlock, lock, pop, unlock
 //                                   (gosched_m + the findrunnable pop)
+//   BM_LocalRunq_PutSlow            put into a full ring (256 Gs): runqputslow
+//                                   moves half of it plus the new G to the
+//                                   global queue (one batch under the lock);
+//                                   time per overflowing put (manual timing,
+//                                   refill untimed)
 //   BM_GlobalRunq_GetBatch/<n>      globrunqget moving a batch of n Gs into an
 //                                   empty local ring (time per globrunqget,
 //                                   manual timing; items/s counts Gs moved)
@@ -145,6 +150,34 @@ void BM_GlobalRunq_PutGet(benchmark::State& state) {
   state.SetLabel("put+pop pair, lock taken for each");
 }
 BENCHMARK(BM_GlobalRunq_PutGet);
+
+void BM_LocalRunq_PutSlow(benchmark::State& state) {
+  constexpr std::size_t kBatch = 8;  // overflowing puts per timed pass
+  constexpr std::size_t kRing = 256;  // LocalRunQueue capacity (Go's len(p.runq))
+  std::vector<std::unique_ptr<Queues>> qs;
+  for (std::size_t b = 0; b < kBatch; b++) qs.push_back(std::make_unique<Queues>());
+  auto gs = make_gs(kBatch * (kRing + 1));
+  bool ok = true;
+  while (state.KeepRunningBatch(kBatch)) {
+    for (std::size_t b = 0; b < kBatch; b++) {  // untimed: fill each ring exactly
+      qs[b]->local.reset();
+      qs[b]->global.reset();
+      for (std::size_t i = 0; i < kRing; i++)
+        qs[b]->local.put(gs[b * (kRing + 1) + i].get(), false, qs[b]->global, qs[b]->lock);
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    for (std::size_t b = 0; b < kBatch; b++)
+      qs[b]->local.put(gs[b * (kRing + 1) + kRing].get(), false, qs[b]->global, qs[b]->lock);
+    auto t1 = std::chrono::steady_clock::now();
+    state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+    for (std::size_t b = 0; b < kBatch; b++)
+      ok &= qs[b]->global.size() == static_cast<std::int32_t>(kRing / 2 + 1) &&
+            qs[b]->local.size() == kRing / 2;
+  }
+  if (!ok) state.SkipWithError("runqputslow moved the wrong number of Gs");
+  state.SetLabel("per overflowing put (half the ring + 1 G to the global queue)");
+}
+BENCHMARK(BM_LocalRunq_PutSlow)->UseManualTime();
 
 void BM_GlobalRunq_GetBatch(benchmark::State& state) {
   constexpr std::size_t kBatch = 8;  // globrunqgets per timed pass (amortizes the clock reads)

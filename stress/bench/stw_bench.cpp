@@ -4,9 +4,12 @@
 //   BM_StopStartTheWorld/procs/hog   one stop_the_world + start_the_world
 //       while every other P runs a goroutine; hog=0: loops that call
 //       preempt_point() (cooperative), hog=1: call-free loops (only async
-//       preemption can stop them), hog=2: idle Ps. Counters stop_p50/p99/max
-//       and pause_p50/p99/max (ns) come from gmpkit::metrics() histograms
-//       (log-linear buckets: quantiles within 12.5 %).
+//       preemption can stop them), hog=2: idle Ps, hog=3: goroutines looping
+//       in short blocking syscalls (gmpkit::syscall of a 20 us sleep).
+//       Counters stop_p50/p99/p999/max and pause_p50/p99/p999/max (ns) come
+//       from gmpkit::metrics() histograms (log-linear buckets: quantiles
+//       within 12.5 %); the histograms "stop" and "pause" are written for
+//       reports/ (bench_util.hpp write_histogram).
 //   BM_Gomaxprocs/procs              gomaxprocs(n) flipping between two values
 //       (STW + procresize + restart).
 //   BM_SyscallFastPath               gmpkit::syscall of an empty call: the
@@ -34,7 +37,12 @@ std::atomic<bool> g_stop{false};
 
 void hog_loop(int kind, std::atomic<long>* sink) {
   long x = 0;
-  if (kind == 0) {
+  if (kind == 3) {
+    while (!g_stop.load(std::memory_order_relaxed)) {
+      x++;
+      gmpkit::syscall([] { ::usleep(20); });
+    }
+  } else if (kind == 0) {
     while (!g_stop.load(std::memory_order_relaxed)) {
       x++;
       gmpkit::preempt_point();
@@ -47,14 +55,6 @@ void hog_loop(int kind, std::atomic<long>* sink) {
     }
   }
   sink->fetch_add(x);
-}
-
-void set_quantiles(benchmark::State& state, const gmpkit::HistogramSnapshot& h,
-                   const char* prefix) {
-  std::string p(prefix);
-  state.counters[p + "_p50_ns"] = h.quantile(0.50);
-  state.counters[p + "_p99_ns"] = h.quantile(0.99);
-  state.counters[p + "_max_ns"] = static_cast<double>(h.max_ns);
 }
 
 gmpkit::HistogramSnapshot diff(const gmpkit::HistogramSnapshot& a,
@@ -75,7 +75,7 @@ void BM_StopStartTheWorld(benchmark::State& state) {
     g_stop = false;
     std::atomic<long> sink{0};
     gmpkit::WaitGroup wg;
-    const int hogs = kind == 2 ? 0 : procs - 1;
+    const int hogs = kind == 2 ? 0 : kind == 3 ? procs : procs - 1;
     wg.add(hogs);
     for (int i = 0; i < hogs; i++)
       gmpkit::go([&] {
@@ -91,12 +91,12 @@ void BM_StopStartTheWorld(benchmark::State& state) {
     const auto m1 = gmpkit::metrics();
     g_stop = true;
     wg.wait();
-    set_quantiles(state, diff(m0.stw_stopping, m1.stw_stopping), "stop");
-    set_quantiles(state, diff(m0.stw_total, m1.stw_total), "pause");
+    gmpkit_bench::report_latency(state, "stop", diff(m0.stw_stopping, m1.stw_stopping));
+    gmpkit_bench::report_latency(state, "pause", diff(m0.stw_total, m1.stw_total));
   });
 }
 BENCHMARK(BM_StopStartTheWorld)
-    ->ArgsProduct({{2, 4}, {0, 1, 2}})
+    ->ArgsProduct({{2, 4}, {0, 1, 2, 3}})
     ->ArgNames({"procs", "hog"})
     ->UseRealTime()
     ->MeasureProcessCPUTime();

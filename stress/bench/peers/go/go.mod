@@ -1,0 +1,3 @@
+module gmpkit/peers
+
+go 1.19
