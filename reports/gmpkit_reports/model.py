@@ -155,7 +155,7 @@ def heatmap(machines: dict[str, list[Run]]) -> dict[str, Any]:
 
 
 def history(machines: dict[str, list[Run]]) -> list[dict[str, Any]]:
-    out = []
+    out, serieses = [], []
     for mid, runs in sorted(machines.items()):
         workloads = sorted({wl for r in runs for wl in r.benchmarks()})
         for wl in workloads:
@@ -168,10 +168,13 @@ def history(machines: dict[str, list[Run]]) -> list[dict[str, Any]]:
                 pts.append({"commit": r.label, "started_utc": r.started, "median": s.median,
                             "low": s.ci_low, "high": s.ci_high, "n": s.n})
                 series.append(b["samples"])
-            cps = stats.change_points(series)
+            serieses.append(series)
             out.append({"machine_id": mid, "workload": wl, "section": runs[-1].benchmarks().get(wl, {}).get("section"),
-                        "points": pts, "change_points": [{"index": c.index, "commit": pts[c.index]["commit"],
-                                                          "ratio": c.ratio, "q": c.q} for c in cps]})
+                        "points": pts})
+    # One Benjamini-Hochberg family: every adjacent pair of every series.
+    for h, cps in zip(out, stats.change_points_many(serieses)):
+        h["change_points"] = [{"index": c.index, "commit": h["points"][c.index]["commit"], "ratio": c.ratio, "q": c.q}
+                              for c in cps]
     return out
 
 

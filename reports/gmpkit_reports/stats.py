@@ -159,17 +159,24 @@ class ChangePoint:
     q: float
 
 
+def change_points_many(serieses: Sequence[Sequence[Sequence[float]]], alpha: float = ALPHA,
+                       noise_floor: float = NOISE_FLOOR) -> list[list[ChangePoint]]:
+    """Change points in several histories (each: one sample list per commit,
+    oldest first), e.g. every workload x machine of a report.
+
+    Method (documented in reports/README.md): each pair of adjacent commits of a
+    series is tested with Mann-Whitney U (two-sided); the p-values of ALL pairs
+    of all series are Benjamini-Hochberg adjusted together; a commit is a change
+    point when q < alpha and its median moved by at least the noise floor
+    relative to the previous commit.
+    """
+    comps = [[compare(s[i], s[i - 1]) for i in range(1, len(s))] for s in serieses]
+    adjust([c for cs in comps for c in cs], alpha, noise_floor)
+    return [[ChangePoint(index=i + 1, ratio=c.ratio, q=c.q) for i, c in enumerate(cs) if c.significant]
+            for cs in comps]
+
+
 def change_points(series: Sequence[Sequence[float]], alpha: float = ALPHA,
                   noise_floor: float = NOISE_FLOOR) -> list[ChangePoint]:
-    """Change points in a history (one sample list per commit, oldest first).
-
-    Method (documented in reports/README.md): each pair of adjacent commits is
-    tested with Mann-Whitney U (two-sided); the p-values of one series are
-    Benjamini-Hochberg adjusted; a commit is a change point when q < alpha and its
-    median moved by at least the noise floor relative to the previous commit.
-    """
-    if len(series) < 2:
-        return []
-    comps = [compare(series[i], series[i - 1]) for i in range(1, len(series))]
-    adjust(comps, alpha, noise_floor)
-    return [ChangePoint(index=i + 1, ratio=c.ratio, q=c.q) for i, c in enumerate(comps) if c.significant]
+    """change_points_many for one series."""
+    return change_points_many([series], alpha, noise_floor)[0]

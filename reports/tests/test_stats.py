@@ -78,6 +78,16 @@ def test_change_points_find_a_step_only() -> None:
     assert stats.change_points(flat) == []
 
 
+def test_change_points_share_one_bh_family() -> None:
+    # p = 2/C(10,5) ~ 0.008 for a complete separation of 5 vs 5: alone it is a
+    # change point; among 20 null series it no longer survives BH.
+    base, shifted = [100.0, 101, 102, 103, 104], [110.0, 111, 112, 113, 114]
+    assert [c.index for c in stats.change_points([base, shifted])] == [1]
+    nulls = [[[100.0, 102, 104, 106, 108], [101.0, 103, 105, 107, 109]] for _ in range(20)]
+    many = stats.change_points_many([[base, shifted]] + nulls)
+    assert many[0] == [] and all(m == [] for m in many[1:])
+
+
 def test_histogram_merge_and_quantiles() -> None:
     a = {"upper_ns": [10, 20, 40], "counts": [1, 2, 1], "count": 4, "min_ns": 8, "max_ns": 35}
     b = {"upper_ns": [10, 20, 40, 80], "counts": [0, 0, 0, 4], "count": 4, "min_ns": 50, "max_ns": 70}
