@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace gmpkit {
 
@@ -45,6 +46,16 @@ struct Config {
   // scheddetail (GODEBUG=scheddetail=1): schedtrace prints every P, M and
   // G instead of the summary. GMPKIT_DEBUG=scheddetail=1 overrides it.
   bool scheddetail = false;
+  // Where Ps run (gmpkit/placement.hpp, numa/README.md): "none" (Go's
+  // behaviour: Ms run wherever the OS puts them), "compact", "scatter" or
+  // "numa" (each P gets a NUMA node and a cpuset; an M binds its thread to
+  // it when it acquires the P). Anything but "none" needs a placement
+  // provider (gmpkit::numa::install()); without one run() throws usage_error.
+  std::string placement = "none";
+  // The topology placement works on: "" = the real machine (or
+  // $HWLOC_XMLFILE), a file "name.xml" (hwloc XML) or a synthetic
+  // description such as "numa:4 core:8 pu:2".
+  std::string topology;
 };
 
 }  // namespace gmpkit

@@ -9,6 +9,7 @@
 #include "core/sched.hpp"
 #include "core/schedule.hpp"
 #include "observe/hooks.hpp"
+#include "platform/placement.hpp"
 #include "sysmon/sysmon.hpp"
 
 namespace gmpkit::core {
@@ -56,6 +57,7 @@ void acquirep(M* mp, P* pp) {
   mp->p = pp;
   pp->m = mp;
   pp->set_status(PStatus::running);
+  rt::placement_acquired(pp->id);  // Config::placement: bind this thread to the P's cpuset
   if (GMPKIT_UNLIKELY(observe::trace_enabled())) observe::traceProcStart(mp, pp);
 }
 

@@ -32,6 +32,7 @@
 #include "observe/hooks.hpp"
 #include "platform/clock.hpp"
 #include "platform/futex.hpp"
+#include "platform/placement.hpp"
 #include "platform/signal.hpp"
 #include "stw/procresize.hpp"
 #include "sysmon/sysmon.hpp"
@@ -396,6 +397,11 @@ void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
   if (procs > AllP::kMax) throw usage_error("gmpkit: Config::procs must be at most 1024");
   if (cfg.max_threads < 1) throw usage_error("gmpkit: Config::max_threads must be positive");
   if (cfg.time_slice.count() <= 0) throw usage_error("gmpkit: Config::time_slice must be positive");
+
+  rt::placement_start(cfg);  // Config::placement/topology (throws usage_error)
+  struct PlacementStop {
+    ~PlacementStop() { rt::placement_stop(); }
+  } placement_stop;
 
   observe::trace_run_begin();  // GMPKIT_TRACE=path: trace the whole run
   observe::metrics_run_begin();  // this run's latency histograms start empty
