@@ -169,7 +169,18 @@ void stop(void*) {
   t_slot = nullptr;
 }
 
-const PlacementHooks kHooks{nullptr, start, bind, stop};
+int node_of(void*, int p) {
+  const Provider& pv = prov();
+  return p >= 0 && p < static_cast<int>(pv.slots.size())
+             ? pv.slots[static_cast<std::size_t>(p)].node
+             : -1;
+}
+
+std::atomic<long long> g_steal_delay_ns{-1};  // relaxed: set between runs
+
+long long remote_steal_delay_ns(void*) { return g_steal_delay_ns.load(std::memory_order_relaxed); }
+
+const PlacementHooks kHooks{nullptr, start, bind, stop, node_of, remote_steal_delay_ns};
 
 // Separate, not inlined: each call computes this thread's TLS address
 // afresh (a goroutine may have moved to another thread in between).
@@ -178,6 +189,12 @@ const PlacementHooks kHooks{nullptr, start, bind, stop};
 }  // namespace
 
 void install() { set_placement_hooks(&kHooks); }
+
+void set_steal_policy(const StealPolicy& policy) {
+  g_steal_delay_ns.store(
+      policy.numa_steal ? static_cast<long long>(policy.remote_delay.count()) : -1,
+      std::memory_order_relaxed);
+}
 
 BindingStats binding_stats() {
   Provider& pv = prov();

@@ -26,6 +26,7 @@
 #include <gmpkit/error.hpp>
 #include <gmpkit/numa/placement.hpp>
 #include <gmpkit/numa/topology.hpp>
+#include <gmpkit/placement.hpp>
 
 #include "machine.hpp"
 #include "runner.hpp"
@@ -87,6 +88,7 @@ struct RunArgs {
   std::int64_t spawn_peak = 0;
   int check_ms = 50;
   bool quiet = false;
+  bool numa_steal = false;
 };
 
 int cmd_run(RunArgs a) {
@@ -104,6 +106,7 @@ int cmd_run(RunArgs a) {
   if (a.seed == 0) a.seed = std::random_device{}() | 1;
   const bool placed = a.placement != "none" || !a.topology.empty();
   if (placed) gmpkit::numa::install();
+  gmpkit::numa::set_steal_policy({a.numa_steal, std::chrono::microseconds(50)});
   (void)gmpkit::numa::parse_policy(a.placement);  // usage error before any run
 
   json out;
@@ -112,6 +115,7 @@ int cmd_run(RunArgs a) {
   out["procs"] = a.procs;
   out["placement"] = a.placement;
   out["topology"] = a.topology;
+  out["numa_steal"] = a.numa_steal;
   out["machine"] = gs::machine_block();
   out["storms"] = json::array();
   std::fprintf(stderr, "gmpkit-stress: seed %llu (rerun with --seed %llu)\n",
@@ -150,6 +154,7 @@ int cmd_run(RunArgs a) {
         r.ok() ? "ok" : "FAILED");
     if (placed) {
       const auto b = gmpkit::numa::binding_stats();
+      const auto st = gmpkit::placement_stats();
       // Verified: the kernel's affinity read back equals the P's cpuset on
       // every bind, and every goroutine-side sample ran inside it.
       const bool applies = a.placement != "none" && b.unverifiable == 0;
@@ -227,6 +232,8 @@ int main(int argc, char** argv) {
   run->add_option("--check-ms", a.check_ms, "verify_invariants() period in ms")
       ->check(CLI::PositiveNumber);
   run->add_flag("--quiet", a.quiet, "no progress line");
+  run->add_flag("--numa-steal", a.numa_steal,
+                "NUMA-aware stealing (same node first, remote after 50 us)");
   CLI11_PARSE(app, argc, argv);
   try {
     if (app.got_subcommand("list")) return cmd_list();

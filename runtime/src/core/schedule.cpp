@@ -25,6 +25,7 @@
 #include "netpoll/netpoll.hpp"
 #include "observe/hooks.hpp"
 #include "platform/clock.hpp"
+#include "platform/placement.hpp"
 #include "stw/stw.hpp"
 
 namespace gmpkit::core {
@@ -85,6 +86,9 @@ G* stealWork(M* mp, std::int64_t* now, bool* inheritTime, std::int64_t* pollUnti
   P* pp = mp->p;
   bool ranTimer = false;
   *newWork = false;
+  // NUMA-aware stealing (gmpkit/placement.hpp): remote nodes only after a
+  // local-only window.
+  const rt::StealScope numa = rt::numa_steal_begin(pp->id);
   for (int i = 0; i < kStealTries; i++) {
     bool stealTimersOrRunNextG = i == kStealTries - 1;
     const RandomOrder& order = sched->stealOrder;
@@ -99,6 +103,7 @@ G* stealWork(M* mp, std::int64_t* now, bool* inheritTime, std::int64_t* pollUnti
       }
       P* p2 = sched->allp[pos];
       if (p2 == pp) continue;
+      if (GMPKIT_UNLIKELY(numa.local_only) && rt::g_p_node[p2->id] != numa.node) continue;
       // Timers of p2 on the last pass, before its runnext: stealing runnext
       // is the last resort.
       if (stealTimersOrRunNextG &&
@@ -116,6 +121,7 @@ G* stealWork(M* mp, std::int64_t* now, bool* inheritTime, std::int64_t* pollUnti
         if (G* gp = pp->runq.steal(p2->runq, stealTimersOrRunNextG,
                                    p2->pstatus() == PStatus::running)) {
           sched->nsteals.fetch_add(1, rt::relaxed);  // relaxed: statistics
+          rt::placement_stolen(pp->id, p2->id);
           if (GMPKIT_UNLIKELY(observe::trace_enabled())) observe::traceRunqSteal(pp, p2);
           *inheritTime = false;
           return gp;

@@ -15,6 +15,7 @@
 //   numa     P p on node p mod #nodes, cpuset = the whole node.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -37,6 +38,16 @@ struct Slot {
 
 // The slot of every P 0..nprocs-1 (none: empty).
 std::vector<Slot> plan(const Topology& topo, Policy policy, int nprocs);
+
+// NUMA-aware stealing for the runs that follow (with a placement other
+// than none): steal on the own node first, remote nodes after
+// `remote_delay` of finding nothing locally. Off by default (measured in
+// numa/README.md). Not while run() is active.
+struct StealPolicy {
+  bool numa_steal = false;
+  std::chrono::nanoseconds remote_delay = std::chrono::microseconds(50);
+};
+void set_steal_policy(const StealPolicy& policy);
 
 // Registers the hwloc placement provider with the runtime
 // (gmpkit::set_placement_hooks). Idempotent.
