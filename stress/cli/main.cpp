@@ -228,7 +228,7 @@ int main(int argc, char** argv) {
   run->add_option("--json", a.json_path, "write the results here");
   run->add_option("--scale", a.scale, "workload size multiplier")->check(CLI::PositiveNumber);
   run->add_option("--spawn-peak", a.spawn_peak,
-                  "spawn storm: Gs alive at the peak (default 1e5 x scale)");
+                  "spawn storm: Gs alive at the peak (default 1e4 x scale)");
   run->add_option("--check-ms", a.check_ms, "verify_invariants() period in ms")
       ->check(CLI::PositiveNumber);
   run->add_flag("--quiet", a.quiet, "no progress line");

@@ -46,7 +46,10 @@ struct Wave {
 
 void spawn_storm(StormContext& ctx) {
   std::int64_t peak = ctx.options().spawn_peak;
-  if (peak <= 0) peak = ctx.scaled(100000);
+  // 10^4 x scale by default: at 10^5 the periodic verify_invariants()
+  // (an STW walking every G, every --check-ms) keeps the world stopped most
+  // of the time on a 2-core machine and a wave takes over 15 s.
+  if (peak <= 0) peak = ctx.scaled(10000);
   std::uint64_t wave_no = 0;
   do {
     auto w = std::make_unique<Wave>(ctx, peak);
