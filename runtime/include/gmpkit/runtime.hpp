@@ -41,9 +41,14 @@ void run(F&& main) {
 
 // Go's `go fn()`: newproc. The new G goes to the current P's runnext (so it
 // runs soon, inheriting the time slice) and an idle P is woken to steal work.
-// Throws usage_error outside a running goroutine.
+// Throws usage_error outside a running goroutine, and usage_error("go of nil
+// func value") in the caller for an empty std::function or a null function
+// pointer (Go panics there too).
 template <class F>
 void go(F&& fn) {
+  if constexpr (requires { static_cast<bool>(fn); }) {
+    if (!static_cast<bool>(fn)) throw usage_error("go of nil func value");
+  }
   detail::with_entry(std::forward<F>(fn),
                      [](const detail::EntryOps& ops, void* p) { detail::newproc(ops, p); });
 }

@@ -25,6 +25,7 @@
 #include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "core/schedule.hpp"
+#include "core/template_thread.hpp"
 #include "gmpkit/error.hpp"
 #include "gmpkit/os_thread.hpp"
 
@@ -142,6 +143,10 @@ void lock_os_thread() {
   G* gp = require_g("lock_os_thread()");
   M* mp = gp->m;
   if (mp->lockedExt + 1 == 0) throw usage_error("gmpkit: lock_os_thread() nesting overflow");
+  // From now on this thread may be changed by the program; Ms are created
+  // by the template thread, started here while this thread is still clean
+  // (Go's LockOSThread → startTemplateThread).
+  if (mp->lockedExt == 0) template_thread_start();
   mp->lockedExt++;
   mp->lockedg = gp;  // dolockOSThread
   gp->lockedm = mp;

@@ -5,12 +5,14 @@
 #include <cstdio>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "core/m.hpp"
 #include "core/p.hpp"
 #include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "core/schedule.hpp"
+#include "core/template_thread.hpp"
 #include "gmpkit/debug.hpp"
 #include "gmpkit/error.hpp"
 #include "netpoll/netpoll.hpp"
@@ -67,8 +69,114 @@ M* allocm(P* pp, bool spinning) {
   return mp;
 }
 
+namespace {
+
+// newm's failure path: give the P back (and the spinning count), then
+// report thread exhaustion and shut down.
+void newm_failed(P* pp, bool spinning, bool over) GMPKIT_NO_TSA {
+  // Its run queue may hold Gs (a locked M handing off its P, a wakep with
+  // work queued): they move to the global queue, where shutdown finds them
+  // — pidleput of a P with work is an impossible state.
+  {
+    rt::LockGuard g(sched->lock);
+    if (pp) {
+      GQueue q = pp->runq.drain();
+      std::int32_t n = 0;
+      for (G* gp = q.head; gp; gp = gp->schedlink) n++;
+      if (n) sched->runq.put_batch(q, n);
+      pidleput(pp);
+    }
+  }
+  if (spinning) sched->nmspinning.fetch_sub(1, rt::seq_cst);  // seq_cst: pairs with wakep's CAS
+  char msg[160];
+  std::snprintf(msg, sizeof msg,
+                over ? "runtime: program exceeds %d-thread limit: thread exhaustion"
+                     : "runtime: failed to create new OS thread (have %d): thread exhaustion",
+                sched->maxmcount);
+  record_panic(std::make_exception_ptr(thread_exhaustion_error(msg)));
+  begin_shutdown();
+}
+
+// newm1: start mp's thread (Go's newm1).
+void newm1(M* mp) {
+  P* pp = mp->nextp;
+  const bool spinning = mp->spinning;
+  if (rt::thread_create(&mp->thread, mstart_thunk, mp, kG0StackSize)) {
+    mp->thread_state.store(M::kThreadRunning,
+                           rt::release);  // release: publishes mp->thread to the joiner
+    return;
+  }
+  // The OS refused: treat like the limit (Go: "failed to create new OS thread").
+  mp->exited.store(true, rt::release);  // release: nothing to join
+  mp->thread.handle = 0;
+  mp->thread_state.store(M::kNoThread, rt::release);  // release: as above
+  newm_failed(pp, spinning, false);
+}
+
+// Go's newmHandoff / templateThread: a thread wired to a goroutine
+// (lock_os_thread) may carry state the program changed (name, namespaces,
+// signal mask, thread-locals), and a thread created from it would inherit
+// it. Ms needed while such a thread runs are created by the template
+// thread instead: a plain thread started from a clean one (the first
+// lock_os_thread caller, before its lock takes effect) that does nothing
+// but create Ms. Stopped and joined by shutdown.
+struct TemplateThread {
+  rt::Mutex lock;
+  std::vector<M*> queue GMPKIT_GUARDED_BY(lock);
+  bool started GMPKIT_GUARDED_BY(lock) = false;
+  bool stop GMPKIT_GUARDED_BY(lock) = false;
+  rt::Note wake;  // set when queue or stop changed
+  rt::Thread thread;
+};
+TemplateThread g_template;
+
+void template_thread_main(void*) GMPKIT_NO_TSA {
+  for (;;) {
+    std::vector<M*> work;
+    bool stop;
+    {
+      rt::LockGuard g(g_template.lock);
+      work.swap(g_template.queue);
+      stop = g_template.stop;
+      if (work.empty() && !stop) g_template.wake.clear();
+    }
+    for (M* mp : work) newm1(mp);
+    if (stop && work.empty()) return;
+    if (work.empty()) g_template.wake.sleep();
+  }
+}
+
+}  // namespace
+
+void template_thread_start() GMPKIT_NO_TSA {
+  rt::LockGuard g(g_template.lock);
+  if (g_template.started) return;
+  g_template.stop = false;
+  g_template.wake.clear();
+  if (rt::thread_create(&g_template.thread, template_thread_main, nullptr, 256 * 1024))
+    g_template.started = true;
+  // If it cannot start, newm creates threads itself (the state may leak, as
+  // before; thread creation would most likely fail there too).
+}
+
+void template_thread_stop() GMPKIT_NO_TSA {
+  {
+    rt::LockGuard g(g_template.lock);
+    if (!g_template.started) return;
+    g_template.stop = true;
+    g_template.wake.wakeup();
+  }
+  rt::thread_join(g_template.thread);
+  rt::LockGuard g(g_template.lock);
+  g_template.started = false;
+  g_template.stop = false;
+}
+
 // newm: a new M (OS thread) that starts with pp, or spinning. Checks the
-// thread limit first (Go's checkmcount: "thread exhaustion").
+// thread limit first (Go's checkmcount: "thread exhaustion"). Called on a
+// thread wired to a goroutine (or one ending because its locked goroutine
+// exited), it hands the creation to the template thread (Go's newm:
+// lockedExt != 0 → newmHandoff; Go keeps lockedExt set while such an M exits).
 void newm(P* pp, bool spinning) {
   std::int64_t id;
   bool over = false;
@@ -81,33 +189,23 @@ void newm(P* pp, bool spinning) {
       sched->mnext++;
     }
   }
-  if (!over) {
-    M* mp = allocm(pp, spinning);
-    mp->id = id;
-    sched->nthreads.fetch_add(1, rt::relaxed);  // relaxed: statistics
-    if (rt::thread_create(&mp->thread, mstart_thunk, mp, kG0StackSize)) {
-      mp->thread_state.store(M::kThreadRunning,
-                             rt::release);  // release: publishes mp->thread to the joiner
+  if (over) {
+    newm_failed(pp, spinning, true);
+    return;
+  }
+  M* mp = allocm(pp, spinning);
+  mp->id = id;
+  sched->nthreads.fetch_add(1, rt::relaxed);  // relaxed: statistics
+  M* cur = getm();
+  if (cur != nullptr && (cur->lockedExt != 0 || cur->exit_thread)) {
+    rt::LockGuard g(g_template.lock);
+    if (g_template.started && !g_template.stop) {
+      g_template.queue.push_back(mp);  // thread_state stays kThreadCreating: the joiner waits
+      if (!g_template.wake.is_set()) g_template.wake.wakeup();
       return;
     }
-    // The OS refused: treat like the limit (Go: "failed to create new OS thread").
-    mp->exited.store(true, rt::release);  // release: nothing to join
-    mp->thread.handle = 0;
-    mp->thread_state.store(M::kNoThread, rt::release);  // release: as above
   }
-  // Give the P back (and the spinning count) before reporting.
-  {
-    rt::LockGuard g(sched->lock);
-    if (pp) pidleput(pp);
-  }
-  if (spinning) sched->nmspinning.fetch_sub(1, rt::seq_cst);  // seq_cst: pairs with wakep's CAS
-  char msg[160];
-  std::snprintf(msg, sizeof msg,
-                over ? "runtime: program exceeds %d-thread limit: thread exhaustion"
-                     : "runtime: failed to create new OS thread (have %d): thread exhaustion",
-                sched->maxmcount);
-  record_panic(std::make_exception_ptr(thread_exhaustion_error(msg)));
-  begin_shutdown();
+  newm1(mp);
 }
 
 // startm: schedule some M to run pp (an idle P if pp is nullptr), creating

@@ -27,6 +27,7 @@
 #include "core/park.hpp"
 #include "core/sched.hpp"
 #include "core/schedule.hpp"
+#include "core/template_thread.hpp"
 #include "gmpkit/runtime.hpp"
 #include "netpoll/netpoll.hpp"
 #include "observe/hooks.hpp"
@@ -249,6 +250,7 @@ void shutdown(M* m0) GMPKIT_NO_TSA {
     if (sched->allm.load(rt::acquire) != head) pending = true;  // acquire: as above
     if (pending) rt::osyield();
   }
+  template_thread_stop();  // its queue is empty: every M it was asked for was swept above
   sysmon::sysmon_stop();
 
   // 3. The world is stopped for good: forget the queues, take a P, unwind.

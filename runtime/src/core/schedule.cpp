@@ -323,8 +323,10 @@ void schedule_loop(M* mp) {
   for (;;) {
     if (next == nullptr && mp->exit_thread) {
       // Our locked G exited while locked: this thread goes away with it.
-      mp->exit_thread = false;
+      // exit_thread stays set during mexit: the Ms its handoffp needs are
+      // created by the template thread, not cloned from this dirty one.
       mexit(mp);
+      mp->exit_thread = false;
       return;
     }
     if (next == nullptr && mp->lockedg != nullptr) {
