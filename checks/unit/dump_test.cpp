@@ -14,6 +14,7 @@
 #include "gmpkit/gmpkit.hpp"
 #include "platform/clock.hpp"
 #include "platform/unwind.hpp"
+#include "test_util.hpp"
 
 using namespace std::chrono_literals;
 using gmpkit::Chan;
@@ -34,20 +35,8 @@ __attribute__((noinline)) void dump_test_wait_here(gmpkit::WaitGroup* wg) {
 
 namespace {
 
-gmpkit::Config procs(int n) {
-  gmpkit::Config c;
-  c.procs = n;
-  return c;
-}
-
-// Waits (yielding) until goroutine id is waiting with this reason.
-void await_parked(std::int64_t id, const std::string& reason) {
-  for (;;) {
-    for (const auto& g : gmpkit::debug::goroutines())
-      if (g.id == id && g.wait_reason == reason) return;
-    gmpkit::yield();
-  }
-}
+using gmpkit::test::await_parked;
+using gmpkit::test::procs;
 
 std::string dump() {
   std::ostringstream os;

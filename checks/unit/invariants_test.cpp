@@ -14,20 +14,17 @@
 
 #include "gmpkit/gmpkit.hpp"
 #include "gmpkit/testing/invariants_testing.hpp"
+#include "test_util.hpp"
 
 namespace {
+
+using gmpkit::test::procs;
 
 using gmpkit::debug::InvariantMode;
 using gmpkit::debug::InvariantReport;
 using gmpkit::debug::verify_invariants;
 using namespace gmpkit::testing;
 using namespace std::chrono_literals;
-
-gmpkit::Config procs(int n) {
-  gmpkit::Config c;
-  c.procs = n;
-  return c;
-}
 
 InvariantReport check() { return verify_invariants(InvariantMode::report); }
 

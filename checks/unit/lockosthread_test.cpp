@@ -1,7 +1,8 @@
-// lock_os_thread / unlock_os_thread: Go's proc_test.go LockOSThreadNesting,
-// LockOSThreadExit, YieldLockedProgress, BlockLocked analogues, plus "a
-// locked thread runs nothing else", the locked deadlock, and STW with
-// locked goroutines.
+// lock_os_thread / unlock_os_thread beyond Go's tests (proc_test.go's
+// LockOSThread*, YieldLocked*, BlockLocked and crash_test.go's
+// LockedDeadlock* are in conformance/): a locked goroutine stays on its
+// thread, a locked thread runs nothing else, main locked across run()s,
+// STW with locked goroutines.
 #include <gtest/gtest.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -12,16 +13,13 @@
 #include <set>
 #include <string>
 #include <vector>
+#include "test_util.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
-gmpkit::Config procs(int n) {
-  gmpkit::Config c;
-  c.procs = n;
-  return c;
-}
+using gmpkit::test::procs;
 
 long tid() { return static_cast<long>(::syscall(SYS_gettid)); }
 
@@ -102,68 +100,6 @@ TEST(LockOSThread, LockedThreadRunsNothingElse) {
   });
 }
 
-// Go's TestLockOSThreadNesting: locks nest; unlock of an unlocked G is a
-// no-op; the G is unlocked after as many unlocks as locks.
-TEST(LockOSThread, Nesting) {
-  gmpkit::run(procs(2), [] {
-    gmpkit::WaitGroup wg;
-    wg.add(1);
-    gmpkit::go([&] {
-      gmpkit::unlock_os_thread();  // not locked: nothing happens
-      gmpkit::lock_os_thread();
-      gmpkit::lock_os_thread();
-      const long me = tid();
-      gmpkit::unlock_os_thread();
-      // Still locked (one level left): stays on its thread.
-      for (int i = 0; i < 50; i++) {
-        gmpkit::sleep_for(10us);
-        EXPECT_EQ(tid(), me);
-      }
-      gmpkit::unlock_os_thread();
-      gmpkit::unlock_os_thread();  // extra: no-op
-      wg.done();
-    });
-    wg.wait();
-  });
-}
-
-// Go's TestLockOSThreadExit: a goroutine that exits locked takes its thread
-// with it; one that unlocks first leaves the thread in the pool.
-TEST(LockOSThread, ExitWhileLockedEndsTheThread) {
-  gmpkit::run(procs(2), [] {
-    std::set<long> locked_tids;
-    for (int round = 0; round < 5; round++) {
-      long t = 0;
-      gmpkit::WaitGroup wg;
-      wg.add(1);
-      gmpkit::go([&] {
-        gmpkit::lock_os_thread();
-        gmpkit::sleep_for(100us);  // force a park/handoff cycle while locked
-        t = tid();
-        wg.done();
-      });  // exits locked
-      wg.wait();
-      gmpkit::sleep_for(2ms);
-      locked_tids.insert(t);
-    }
-    // None of the exited threads runs goroutines any more.
-    std::atomic<int> reused{0};
-    gmpkit::WaitGroup wg;
-    wg.add(200);
-    for (int i = 0; i < 200; i++) {
-      gmpkit::go([&] {
-        if (locked_tids.count(tid())) reused++;
-        gmpkit::yield();
-        if (locked_tids.count(tid())) reused++;
-        wg.done();
-      });
-    }
-    wg.wait();
-    EXPECT_EQ(reused.load(), 0);
-    EXPECT_EQ(locked_tids.size(), 5u) << "exited threads were reused for later locked goroutines";
-  });
-}
-
 // The main goroutine exiting while locked ends run() normally (m0 cannot
 // exit); a non-main goroutine locked to m0 exiting wedges m0 until the end.
 TEST(LockOSThread, MainLockedAndRunReusable) {
@@ -180,52 +116,6 @@ TEST(LockOSThread, MainLockedAndRunReusable) {
         });
       wg.wait();
     });
-  }
-}
-
-// Go's TestYieldLockedProgress / BlockLocked: a locked goroutine that yields
-// or blocks lets others progress, and is woken through its own thread.
-TEST(LockOSThread, YieldAndBlockLockedProgress) {
-  gmpkit::run(procs(1), [] {
-    std::atomic<bool> done{false};
-    gmpkit::WaitGroup wg;
-    wg.add(1);
-    gmpkit::go([&] {
-      gmpkit::lock_os_thread();
-      while (!done.load()) gmpkit::yield();
-      gmpkit::unlock_os_thread();
-      wg.done();
-    });
-    gmpkit::sleep_for(1ms);
-    done = true;
-    wg.wait();
-
-    gmpkit::Chan<int> c(0);
-    gmpkit::WaitGroup wg2;
-    wg2.add(1);
-    gmpkit::go([&] {
-      gmpkit::lock_os_thread();
-      for (int i = 0; i < 100; i++) c.send(i);
-      wg2.done();
-    });
-    for (int i = 0; i < 100; i++) EXPECT_EQ(c.recv().value_or(-1), i);
-    wg2.wait();
-  });
-}
-
-// Go's TestLockedDeadlock: the main goroutine locked to its thread blocks
-// forever with nothing else runnable — a deadlock, reported as such.
-TEST(LockOSThread, LockedDeadlockIsReported) {
-  try {
-    gmpkit::run(procs(2), [] {
-      gmpkit::lock_os_thread();
-      gmpkit::Chan<int> never;
-      (void)never.recv();
-    });
-    ADD_FAILURE() << "no deadlock_error";
-  } catch (const gmpkit::deadlock_error& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("all goroutines are asleep - deadlock!", 0), 0u)
-        << e.what();
   }
 }
 

@@ -14,16 +14,13 @@
 
 #include "observe/histogram.hpp"
 #include "sysmon/preempt.hpp"
+#include "test_util.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
-gmpkit::Config procs(int n) {
-  gmpkit::Config c;
-  c.procs = n;
-  return c;
-}
+using gmpkit::test::procs;
 
 // Every counter a later snapshot must not have decreased. preemptions_sync
 // is left out: it is a difference of two counters read a moment apart.

@@ -16,8 +16,11 @@
 #include <utility>
 
 #include "gmpkit/gmpkit.hpp"
+#include "test_util.hpp"
 
 namespace {
+
+using gmpkit::test::procs;
 
 using namespace std::chrono_literals;
 
@@ -27,12 +30,6 @@ static_assert(std::is_base_of_v<gmpkit::error, gmpkit::deadlock_error>);
 static_assert(std::is_base_of_v<std::runtime_error, gmpkit::error>);
 static_assert(!std::is_base_of_v<std::exception, gmpkit::forced_unwind>,
               "forced_unwind must not be caught by catch (const std::exception&)");
-
-gmpkit::Config procs(int n) {
-  gmpkit::Config cfg;
-  cfg.procs = n;
-  return cfg;
-}
 
 // Runs f, expecting a gmpkit::usage_error with exactly `message`.
 void expect_usage_error(const std::function<void()>& f, const std::string& message) {

@@ -1,5 +1,5 @@
-// sync.Mutex: ports of Go's sync/mutex_test.go (TestMutex/HammerMutex,
-// TestMutexMisuse, TestMutexFairness) plus the two modes: barging in
+// sync.Mutex beyond Go's sync/mutex_test.go (ported in conformance/): the
+// exact misuse message, and the two modes: barging in
 // normal mode, FIFO handoff once a waiter waited more than 1 ms
 // (starvation mode), and shutdown with blocked lockers.
 #include <gtest/gtest.h>
@@ -12,39 +12,17 @@
 #include <vector>
 
 #include "gmpkit/gmpkit.hpp"
+#include "test_util.hpp"
 
 using namespace std::chrono_literals;
 using gmpkit::Chan;
 
 namespace {
 
-template <class F>
-void run_procs(int procs, F&& f) {
-  gmpkit::Config cfg;
-  cfg.procs = procs;
-  gmpkit::run(cfg, std::forward<F>(f));
-}
-
-int count_waiting(const std::string& reason) {
-  int n = 0;
-  for (const auto& g : gmpkit::debug::goroutines())
-    if (g.wait_reason == reason) n++;
-  return n;
-}
-
-void wait_for_waiters(const std::string& reason, int n) {
-  while (count_waiting(reason) < n) gmpkit::yield();
-}
-
-template <class F>
-std::string usage_error_of(F&& f) {
-  try {
-    f();
-  } catch (const gmpkit::usage_error& e) {
-    return e.what();
-  }
-  return "<no usage_error>";
-}
+using gmpkit::test::count_waiting;
+using gmpkit::test::error_of;
+using gmpkit::test::run_procs;
+using gmpkit::test::wait_for_waiters;
 
 }  // namespace
 
@@ -74,44 +52,15 @@ TEST(Mutex, Basic) {
   });
 }
 
-// Go's TestMutex: HammerMutex from 10 goroutines, with a counter check.
-TEST(Mutex, Hammer) {
-  for (int procs : {1, 2, 4}) {
-    run_procs(procs, [] {
-      gmpkit::Mutex mu;
-      long counter = 0;
-      constexpr int G = 10, loops = 1000;
-      Chan<bool> done(0);
-      for (int i = 0; i < G; i++)
-        gmpkit::go([&, done]() mutable {
-          for (int j = 0; j < loops; j++) {
-            if (j % 3 == 0) {
-              if (mu.try_lock()) {
-                counter++;
-                mu.unlock();
-                continue;
-              }
-            }
-            std::lock_guard g(mu);
-            long c = counter;
-            if (j % 7 == 0) gmpkit::yield();  // hold it across a reschedule
-            counter = c + 1;
-          }
-          done.send(true);
-        });
-      for (int i = 0; i < G; i++) done.recv();
-      EXPECT_EQ(counter, long(G) * loops);
-    });
-  }
-}
-
 TEST(Mutex, Misuse) {
   run_procs(2, [] {
     gmpkit::Mutex mu;
-    EXPECT_EQ(usage_error_of([&] { mu.unlock(); }), "sync: unlock of unlocked mutex");
+    EXPECT_EQ(error_of<gmpkit::usage_error>([&] { mu.unlock(); }),
+              "sync: unlock of unlocked mutex");
     mu.lock();
     mu.unlock();
-    EXPECT_EQ(usage_error_of([&] { mu.unlock(); }), "sync: unlock of unlocked mutex");
+    EXPECT_EQ(error_of<gmpkit::usage_error>([&] { mu.unlock(); }),
+              "sync: unlock of unlocked mutex");
     // The mutex is still usable after the misuse.
     EXPECT_TRUE(mu.try_lock());
     mu.unlock();
@@ -121,39 +70,6 @@ TEST(Mutex, Misuse) {
       mu.unlock();
       ADD_FAILURE();
     } catch (const gmpkit::error&) {}
-  });
-}
-
-// Go's TestMutexFairness: a goroutine that keeps re-locking the mutex
-// (holding it 100 us each time) cannot starve another one: starvation mode
-// hands the mutex over. (Generous bound: 10 s for 10 acquisitions.)
-TEST(Mutex, Fairness) {
-  run_procs(2, [] {
-    gmpkit::Mutex mu;
-    Chan<bool> stop(0), done(1), timeout(1);
-    gmpkit::go([&mu, stop]() mutable {
-      for (;;) {
-        mu.lock();
-        gmpkit::sleep_for(100us);
-        mu.unlock();
-        if (gmpkit::select(gmpkit::recv_case(stop), gmpkit::default_case()) == 0) return;
-      }
-    });
-    gmpkit::go([&mu, done]() mutable {
-      for (int i = 0; i < 10; i++) {
-        gmpkit::sleep_for(100us);
-        mu.lock();
-        mu.unlock();
-      }
-      done.send(true);
-    });
-    gmpkit::go([timeout]() mutable {
-      gmpkit::sleep_for(10s);
-      timeout.send(true);
-    });
-    std::size_t i = gmpkit::select(gmpkit::recv_case(done), gmpkit::recv_case(timeout));
-    EXPECT_EQ(i, 0u) << "can't acquire Mutex in 10 seconds";
-    stop.close();
   });
 }
 

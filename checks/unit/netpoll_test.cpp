@@ -12,17 +12,14 @@
 #include <chrono>
 #include <thread>
 #include <vector>
+#include "test_util.hpp"
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-gmpkit::Config procs(int n) {
-  gmpkit::Config c;
-  c.procs = n;
-  return c;
-}
+using gmpkit::test::procs;
 
 // A non-blocking pipe closed at scope exit.
 struct Pipe {
@@ -58,7 +55,7 @@ char get(int fd) {
   }
 }
 
-class NetpollAtProcs : public ::testing::TestWithParam<int> {};
+class NetpollAtProcs : public gmpkit::test::ProcsTest {};
 
 }  // namespace
 
@@ -215,38 +212,6 @@ TEST(Netpoll, ExternalWriterWakesBlockedPollAndNoFalseDeadlock) {
   EXPECT_EQ(got, 'z');
 }
 
-// Go's TestNetpollBreak analogue: an M blocked in epoll_wait with no
-// deadline must be interrupted when a goroutine adds an earlier timer. The
-// woken G sleeps 1 ms; unless the blocked poller is broken, nobody would
-// fire that timer until the external writer's second byte 2 s later.
-TEST(Netpoll, TimerAddedWhilePollerBlocksIsNotLate) {
-  Pipe a, b;
-  Clock::duration slept{};
-  std::atomic<bool> done{false};
-  std::thread writer([&] {
-    std::this_thread::sleep_for(20ms);
-    put(a.w);
-    for (int i = 0; i < 200 && !done.load(); i++) std::this_thread::sleep_for(10ms);
-    put(b.w);  // unblock the other reader in any case
-  });
-  gmpkit::run(procs(2), [&] {
-    gmpkit::WaitGroup wg;
-    wg.add(1);
-    gmpkit::go([&] {
-      (void)get(b.r);  // keeps an IO waiter parked for the whole test
-      wg.done();
-    });
-    (void)get(a.r);
-    auto t0 = Clock::now();
-    gmpkit::sleep_for(1ms);
-    slept = Clock::now() - t0;
-    done.store(true);
-    wg.wait();
-  });
-  writer.join();
-  EXPECT_LT(slept, 1s) << "sleep_for(1ms) waited for an unrelated fd event";
-}
-
 // Shutdown while goroutines are parked in IO wait: run() returns, their
 // stacks unwind (destructors run), and the runtime is reusable.
 TEST(Netpoll, ShutdownUnwindsIoWaiters) {
@@ -310,7 +275,4 @@ TEST(Netpoll, Misuse) {
   });
 }
 
-INSTANTIATE_TEST_SUITE_P(Procs, NetpollAtProcs, ::testing::Values(1, 2, 4),
-                         [](const ::testing::TestParamInfo<int>& i) {
-                           return "procs" + std::to_string(i.param);
-                         });
+GMPKIT_INSTANTIATE_PROCS(NetpollAtProcs, 1, 2, 4);

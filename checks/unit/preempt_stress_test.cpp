@@ -16,12 +16,13 @@
 
 #include "gmpkit/gmpkit.hpp"
 #include "preempt_storm.hpp"
+#include "test_util.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 
-class StormAtProcs : public testing::TestWithParam<int> {};
+class StormAtProcs : public gmpkit::test::ProcsTest {};
 
 TEST_P(StormAtProcs, AllocatorTenSeconds) {
   if (!gmpkit::test::async_preempt_compiled_in())
@@ -64,6 +65,6 @@ TEST_P(StormAtProcs, AllocatorTenSeconds) {
   EXPECT_GT(async, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Procs, StormAtProcs, testing::Values(1, 2));
+GMPKIT_INSTANTIATE_PROCS(StormAtProcs, 1, 2);
 
 }  // namespace

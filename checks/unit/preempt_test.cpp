@@ -1,6 +1,6 @@
-// preempt_test.cpp — preemption (sysmon/preempt.cpp): Go's proc_test.go
-// Preemption, AsyncPreempt, GoroutineParallelism(2) and PingPongHog, plus
-// what C++ adds: every register (general, flags, AVX-512 zmm0-31 and k0-7)
+// preempt_test.cpp — preemption (sysmon/preempt.cpp) beyond Go's own tests
+// (proc_test.go's Preemption, AsyncPreempt, GoroutineParallelism(2) and
+// PingPongHog are in conformance/go_proc_test.cpp): what C++ adds: every register (general, flags, AVX-512 zmm0-31 and k0-7)
 // and errno survive asynchronous preemption; a new/delete-heavy goroutine
 // under a preemption-signal storm neither crashes nor deadlocks;
 // GMPKIT_DEBUG=asyncpreemptoff=1 and Config::async_preempt turn it off.
@@ -27,99 +27,19 @@
 #include "platform/signal.hpp"
 #include "preempt_storm.hpp"
 #include "sysmon/preempt.hpp"
+#include "test_util.hpp"
 
 namespace {
+
+using gmpkit::test::procs;
 
 using namespace std::chrono_literals;
 using gmpkit::test::PreemptStorm;
 
-gmpkit::Config procs(int n) {
-  gmpkit::Config cfg;
-  cfg.procs = n;
-  return cfg;
-}
-
-bool async_supported() {
-#if defined(__SANITIZE_THREAD__)
-  return false;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-  return false;
-#endif
-#endif
-  return true;
-}
-
-#define REQUIRE_ASYNC()   \
-  if (!async_supported()) \
-  GTEST_SKIP() << "async preemption is off under TSan (see sysmon/preempt.cpp)"
-
-// Go's TestPreemption, with the hand-off loops call-free: two goroutines at
-// procs 1 pass a token back and forth by spinning on an atomic.
-TEST(Preempt, Preemption) {
-  REQUIRE_ASYNC();
-  constexpr int N = 5;
-  std::atomic<std::uint32_t> x{0};
-  gmpkit::run(procs(1), [&] {
-    gmpkit::WaitGroup wg;
-    wg.add(2);
-    for (std::uint32_t g = 0; g < 2; g++) {
-      gmpkit::go([&, g] {
-        for (int i = 0; i < N; i++) {
-          while (x.load() != g) {}
-          x.store(1 - g);
-        }
-        wg.done();
-      });
-    }
-    wg.wait();
-    EXPECT_GT(gmpkit::debug::stats().async_preemptions, 0);
-  });
-}
-
-volatile std::uint64_t g_sink;
-
-__attribute__((noinline)) void frameless() {
-  for (;;) asm volatile("" ::: "memory");
-}
-
-// Go's TestAsyncPreempt: at procs 1, a goroutine in a call-free counting
-// loop, one in a frameless function and one in an empty loop never reach a
-// scheduling point. The main goroutine must still get to run, and run()
-// must return (shutdown stops the loopers by signal too; they are retired
-// without unwinding, as at Go's exit).
-TEST(Preempt, AsyncPreempt) {
-  REQUIRE_ASYNC();
-  std::int64_t async = 0;
-  gmpkit::run(procs(1), [&] {
-    std::atomic<std::uint32_t> ready{0}, ready2{0};
-    gmpkit::go([&] {
-      for (;;) {
-        ready.store(1, std::memory_order_relaxed);
-        g_sink = g_sink + 1;
-      }
-    });
-    gmpkit::go([&] {
-      ready2.fetch_add(1);
-      frameless();
-    });
-    gmpkit::go([&] {
-      ready2.fetch_add(1);
-      for (;;) asm volatile("");
-    });
-    while (ready.load() == 0 || ready2.load() < 2) gmpkit::yield();
-    // Each looper has to be preempted for the others and for us to run.
-    auto t0 = std::chrono::steady_clock::now();
-    while (std::chrono::steady_clock::now() - t0 < 50ms) gmpkit::yield();
-    async = gmpkit::debug::stats().async_preemptions;
-  });
-  EXPECT_GE(async, 3);
-}
-
 // The same with loops that end: a preempted loop resumes exactly where it
 // was and finishes with the right count.
 TEST(Preempt, AsyncPreemptedLoopsResume) {
-  REQUIRE_ASYNC();
+  GMPKIT_REQUIRE_ASYNC_PREEMPT();
   constexpr std::uint64_t kIters = 200'000'000;
   std::uint64_t results[3] = {};
   gmpkit::run(procs(1), [&] {
@@ -139,85 +59,6 @@ TEST(Preempt, AsyncPreemptedLoopsResume) {
     wg.wait();
   });
   for (auto r : results) EXPECT_EQ(r, kIters / 2);
-}
-
-// Go's TestGoroutineParallelism2 (with load): P goroutines, all spinning
-// call-free, must be scheduled at the same time to pass a counter around.
-TEST(Preempt, GoroutineParallelism2) {
-  REQUIRE_ASYNC();
-  constexpr std::uint32_t P = 4;
-  constexpr int N = 10;
-  gmpkit::run(procs(P), [&] {
-    for (int attempt = 0; attempt < N; attempt++) {
-      {
-        // Load: P goroutines that wait until they all run. (Go lets the
-        // spinners outlive this block; here they share its locals, so wait
-        // for them to leave.)
-        gmpkit::Chan<bool> done(0);
-        std::atomic<std::uint32_t> x{0};
-        gmpkit::WaitGroup left;
-        left.add(P);
-        for (std::uint32_t p = 0; p < P; p++) {
-          gmpkit::go([&, done]() mutable {
-            if (x.fetch_add(1) + 1 == P) {
-              done.send(true);
-            } else {
-              while (x.load() != P) {}
-            }
-            left.done();
-          });
-        }
-        done.recv();
-        left.wait();
-      }
-      gmpkit::Chan<bool> done(0);
-      std::atomic<std::uint32_t> x{0};
-      for (std::uint32_t p = 0; p < P; p++) {
-        gmpkit::go([&, done, p]() mutable {
-          for (std::uint32_t i = 0; i < 3; i++) {
-            std::uint32_t expected = P * i + p;
-            while (x.load() != expected) {}
-            x.store(expected + 1);
-          }
-          done.send(true);
-        });
-      }
-      for (std::uint32_t p = 0; p < P; p++) done.recv();
-    }
-  });
-}
-
-// Go's TestPingPongHog: two hog goroutines and two light ones trade
-// tokens at procs 1; preemption keeps their progress within a factor 20.
-TEST(Preempt, PingPongHog) {
-  REQUIRE_ASYNC();
-  std::int64_t hogCount = 0, lightCount = 0;
-  gmpkit::run(procs(1), [&] {
-    gmpkit::Chan<bool> done(0), hogChan(0), lightChan(0);
-    auto run = [&](int limit, std::int64_t* counter, gmpkit::Chan<bool> wake) {
-      for (bool stop = false; !stop;) {
-        gmpkit::select(gmpkit::recv_case(done, [&] { stop = true; }), gmpkit::recv_case(wake, [&] {
-                         for (int i = 0; i < limit; i++) {
-                           *counter = *counter + 1;
-                           asm volatile("" ::: "memory");
-                         }
-                         wake.send(true);
-                       }));
-      }
-    };
-    for (int i = 0; i < 2; i++) gmpkit::go([&] { run(1000000, &hogCount, hogChan); });
-    for (int i = 0; i < 2; i++) gmpkit::go([&] { run(1000, &lightCount, lightChan); });
-    hogChan.send(true);
-    lightChan.send(true);
-    gmpkit::sleep_for(100ms);
-    done.close();
-    hogChan.recv();
-    lightChan.recv();
-  });
-  ASSERT_GT(hogCount, 0);
-  ASSERT_GT(lightCount, 0);
-  EXPECT_LE(hogCount / lightCount, 20) << "hog " << hogCount << " light " << lightCount;
-  EXPECT_LE(lightCount / hogCount, 20) << "hog " << hogCount << " light " << lightCount;
 }
 
 // ---- register state ----
@@ -337,7 +178,7 @@ void expect_gprs_and_flags() {
 }
 
 TEST(Preempt, GeneralRegistersAndFlagsSurvive) {
-  REQUIRE_ASYNC();
+  GMPKIT_REQUIRE_ASYNC_PREEMPT();
   std::memset(g_gpr_out, 0, sizeof g_gpr_out);
   g_flags_out = 0;
   spin_until_preempted(spin_gprs, 30);
@@ -345,7 +186,7 @@ TEST(Preempt, GeneralRegistersAndFlagsSurvive) {
 }
 
 TEST(Preempt, Avx512StateSurvives) {
-  REQUIRE_ASYNC();
+  GMPKIT_REQUIRE_ASYNC_PREEMPT();
   if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "no AVX-512 on this CPU";
   for (int r = 0; r < 32; r++)
     for (int l = 0; l < 8; l++)
@@ -379,7 +220,7 @@ __attribute__((noinline)) void set_errno(int v) {
 // the compiler may within one function, still sees the old thread's: see
 // docs/RUNTIME.md "Preemption".)
 TEST(Preempt, ErrnoSurvivesMigration) {
-  REQUIRE_ASYNC();
+  GMPKIT_REQUIRE_ASYNC_PREEMPT();
   std::atomic<int> bad{0};
   gmpkit::run(procs(2), [&] {
     PreemptStorm storm(std::chrono::microseconds(200), false);
@@ -409,7 +250,7 @@ TEST(Preempt, ErrnoSurvivesMigration) {
 // rule keeps the signal out of libc/libstdc++ and runtime locks; nothing
 // crashes, nothing deadlocks, and the goroutines keep making progress.
 TEST(Preempt, AllocatorUnderSignalStorm) {
-  REQUIRE_ASYNC();
+  GMPKIT_REQUIRE_ASYNC_PREEMPT();
   std::atomic<std::int64_t> progress{0};
   std::int64_t async = 0;
   gmpkit::run(procs(2), [&] {
@@ -450,7 +291,7 @@ TEST(Preempt, AllocatorUnderSignalStorm) {
 // (after min_slice) instead of waiting for the 10 ms slice. Behaviour only:
 // the requests happen, and never when min_slice is 0.
 TEST(Preempt, WakeupPreemptionForDueTimers) {
-  REQUIRE_ASYNC();
+  GMPKIT_REQUIRE_ASYNC_PREEMPT();
   for (auto min_slice : {std::chrono::nanoseconds(1ms), std::chrono::nanoseconds(0)}) {
     gmpkit::Config cfg = procs(1);
     cfg.min_slice = min_slice;
@@ -516,7 +357,7 @@ TEST(Preempt, DebugEnvTurnsAsyncOff) {
   else
     ::unsetenv("GMPKIT_DEBUG");
   EXPECT_FALSE(enabled);
-  EXPECT_EQ(enabled_after, async_supported());
+  EXPECT_EQ(enabled_after, gmpkit::test::async_preempt_available());
 }
 
 }  // namespace

@@ -16,20 +16,13 @@
 #include <vector>
 
 #include "gmpkit/gmpkit.hpp"
+#include "test_util.hpp"
 
 namespace {
 
+using gmpkit::test::procs;
+
 using namespace std::chrono_literals;
-
-gmpkit::Config procs(int n) {
-  gmpkit::Config cfg;
-  cfg.procs = n;
-  return cfg;
-}
-
-std::string procs_name(const testing::TestParamInfo<int>& i) {
-  return "procs" + std::to_string(i.param);
-}
 
 // Counts live instances (constructed + moved-into minus destroyed), so a
 // test can check that every copy a runtime made of a callable was destroyed.
@@ -58,7 +51,7 @@ std::int64_t settle_goroutines() {
 
 // ---- spawn / join ----
 
-class SpawnJoin : public testing::TestWithParam<int> {};
+class SpawnJoin : public gmpkit::test::ProcsTest {};
 
 // 100k goroutines spawned by main and joined with a WaitGroup: each runs
 // exactly once, all are counted as created, and they all exit.
@@ -123,7 +116,7 @@ TEST_P(SpawnJoin, RecursiveSpawnTree) {
   EXPECT_EQ(left, 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Procs, SpawnJoin, testing::Values(1, 2), procs_name);
+GMPKIT_INSTANTIATE_PROCS(SpawnJoin, 1, 2);
 
 // ---- many runs in one process ----
 
@@ -178,7 +171,7 @@ struct CustomError : std::runtime_error {
   CustomError(const std::string& m, int c) : std::runtime_error(m), code(c) {}
 };
 
-class Exceptions : public testing::TestWithParam<int> {};
+class Exceptions : public gmpkit::test::ProcsTest {};
 
 // An exception escaping the main goroutine is rethrown from run() with its
 // dynamic type and contents.
@@ -320,11 +313,11 @@ TEST_P(Exceptions, CaughtInsideAGoroutineIsInvisible) {
   EXPECT_EQ(caught, 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Procs, Exceptions, testing::Values(1, 2), procs_name);
+GMPKIT_INSTANTIATE_PROCS(Exceptions, 1, 2);
 
 // ---- shutdown ----
 
-class Shutdown : public testing::TestWithParam<int> {};
+class Shutdown : public gmpkit::test::ProcsTest {};
 
 // Goroutines that never started: their callables (and everything they
 // captured) are destroyed when run() returns; their bodies never run.
@@ -443,7 +436,7 @@ TEST_P(Shutdown, UnwindingGoroutineMayYieldAndQueryButNotBlock) {
   EXPECT_EQ(done.load(), 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Procs, Shutdown, testing::Values(1, 2), procs_name);
+GMPKIT_INSTANTIATE_PROCS(Shutdown, 1, 2);
 
 // ---- callables ----
 

@@ -1,5 +1,5 @@
-// Stop-the-world, start-the-world and gomaxprocs(n) (procresize): Go's
-// proc_test.go StopTheWorldDeadlock and PreemptionGC analogues, plus what
+// Stop-the-world, start-the-world and gomaxprocs(n) (procresize) (Go's
+// proc_test.go StopTheWorldDeadlock and PreemptionGC are in conformance/): what
 // the world being stopped means (nothing else runs, new goroutines wait,
 // syscalls do not hold it up), nothing lost when Ps go away, misuse, and
 // the metrics histograms.
@@ -14,17 +14,14 @@
 #include <vector>
 
 #include "observe/histogram.hpp"
+#include "test_util.hpp"
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-gmpkit::Config procs(int n) {
-  gmpkit::Config c;
-  c.procs = n;
-  return c;
-}
+using gmpkit::test::procs;
 
 void busy_for(std::chrono::nanoseconds d) {
   auto end = Clock::now() + d;
@@ -179,40 +176,6 @@ TEST(StopTheWorld, ConcurrentCallersAreSerialised) {
     wg.wait();
     EXPECT_EQ(max_holders.load(), 1);
     EXPECT_EQ(done.load(), 200);
-  });
-}
-
-// Go's TestPreemptionGC: STW while 5 spinners run at 6 Ps.
-TEST(StopTheWorld, PreemptionGC) {
-  gmpkit::run(procs(6), [] {
-    Spinners s(5);
-    for (int i = 0; i < 100; i++) {
-      gmpkit::WorldStopped stw("gc");
-    }
-    s.finish();
-  });
-}
-
-// Go's TestStopTheWorldDeadlock: STWs racing gomaxprocs changes.
-TEST(StopTheWorld, StopTheWorldDeadlock) {
-  gmpkit::run(procs(4), [] {
-    gmpkit::WaitGroup wg;
-    wg.add(3);
-    gmpkit::go([&] {
-      for (int i = 0; i < 300; i++) {
-        gmpkit::WorldStopped stw("deadlock test");
-      }
-      wg.done();
-    });
-    gmpkit::go([&] {
-      for (int i = 0; i < 300; i++) gmpkit::yield();
-      wg.done();
-    });
-    gmpkit::go([&] {
-      for (int i = 0; i < 300; i++) gmpkit::gomaxprocs(3 + i % 2);
-      wg.done();
-    });
-    wg.wait();
   });
 }
 

@@ -18,20 +18,17 @@
 #include "core/proc.hpp"
 #include "gmpkit/gmpkit.hpp"
 #include "platform/clock.hpp"
+#include "test_util.hpp"
 #include "time/timer.hpp"
 
 namespace {
 
+using gmpkit::test::procs;
+
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-gmpkit::Config procs(int n) {
-  gmpkit::Config cfg;
-  cfg.procs = n;
-  return cfg;
-}
-
-class SleepAtProcs : public testing::TestWithParam<int> {};
+class SleepAtProcs : public gmpkit::test::ProcsTest {};
 
 TEST_P(SleepAtProcs, DurationIsHonoured) {
   std::vector<Clock::duration> took;
@@ -212,10 +209,7 @@ TEST_P(SleepAtProcs, AllGoroutinesSleepingIsNoDeadlock) {
   EXPECT_EQ(woke.load(), 4);
 }
 
-INSTANTIATE_TEST_SUITE_P(Procs, SleepAtProcs, testing::Values(1, 2, 4),
-                         [](const testing::TestParamInfo<int>& i) {
-                           return "procs" + std::to_string(i.param);
-                         });
+GMPKIT_INSTANTIATE_PROCS(SleepAtProcs, 1, 2, 4);
 
 // A long sleep stays asleep, and the sleeper is unwound at shutdown (its
 // timer removed from the heap).

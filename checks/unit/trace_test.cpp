@@ -35,8 +35,11 @@
 #include "gmpkit/gmpkit.hpp"
 #include "gmpkit/testing/trace_testing.hpp"
 #include "sysmon/preempt.hpp"
+#include "test_util.hpp"
 
 namespace {
+
+using gmpkit::test::procs;
 
 using json = nlohmann::json;
 using namespace std::chrono_literals;
@@ -48,12 +51,6 @@ std::string tmp_path(const std::string& name) {
   const char* dir = std::getenv("TMPDIR");
   return std::string(dir && *dir ? dir : "/tmp") + "/gmpkit_trace_" + std::to_string(::getpid()) +
          "_" + name + ".json";
-}
-
-gmpkit::Config procs(int n) {
-  gmpkit::Config cfg;
-  cfg.procs = n;
-  return cfg;
 }
 
 struct CheckResult {

@@ -1,7 +1,7 @@
-// waitgroup_test.cpp — sync.WaitGroup (gmpkit/waitgroup.hpp), after Go's
-// sync/waitgroup_test.go: TestWaitGroup (n goroutines, two groups, reused),
-// TestWaitGroupRace, plus wait() with a zero counter, many waiters released
-// together, reuse after wait returns, the wait reason, and the misuse error.
+// waitgroup_test.cpp — sync.WaitGroup (gmpkit/waitgroup.hpp) beyond Go's
+// sync/waitgroup_test.go (ported in conformance/): wait() with a zero
+// counter, many waiters released together, reuse after wait returns, the
+// wait reason, concurrent waiters and doners.
 // Every behaviour is checked at 1, 2 and 4 Ps.
 #include <gtest/gtest.h>
 
@@ -11,80 +11,16 @@
 #include <vector>
 
 #include "gmpkit/gmpkit.hpp"
+#include "test_util.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 
-class WaitGroupAtProcs : public testing::TestWithParam<int> {
+class WaitGroupAtProcs : public gmpkit::test::ProcsTest {
  protected:
-  gmpkit::Config cfg() const {
-    gmpkit::Config c;
-    c.procs = GetParam();
-    return c;
-  }
+  gmpkit::Config cfg() const { return config(); }
 };
-
-// Go's testWaitGroup: n goroutines each do wg1.Done() then wg2.Wait(). Main
-// waits for wg1, checks nobody got past wg2, releases wg2 one Done at a time
-// and then sees all n exit. Both groups are reused 8 times (Go's loop).
-TEST_P(WaitGroupAtProcs, GoTestWaitGroup) {
-  constexpr int n = 16;
-  std::string failure;
-  gmpkit::run(cfg(), [&] {
-    gmpkit::WaitGroup wg1, wg2;
-    for (int round = 0; round != 8; round++) {
-      std::atomic<int> exited{0};
-      gmpkit::WaitGroup all_exited;
-      wg1.add(n);
-      wg2.add(n);
-      all_exited.add(n);
-      for (int i = 0; i != n; i++) {
-        gmpkit::go([&] {
-          wg1.done();
-          wg2.wait();
-          exited.fetch_add(1);
-          all_exited.done();
-        });
-      }
-      wg1.wait();
-      for (int i = 0; i != n; i++) {
-        if (exited.load() != 0) failure = "WaitGroup released group too soon";
-        // Give the goroutines every chance to run past wg2 wrongly.
-        gmpkit::yield();
-        wg2.done();
-      }
-      all_exited.wait();
-      if (exited.load() != n) failure = "not every goroutine exited";
-    }
-  });
-  EXPECT_EQ(failure, "");
-}
-
-// Go's TestWaitGroupRace: two goroutines increment and Done; after Wait the
-// counter is exactly 2. Repeated to shake out races.
-TEST_P(WaitGroupAtProcs, GoTestWaitGroupRace) {
-  int bad = 0;
-  gmpkit::run(cfg(), [&] {
-    for (int i = 0; i < 1000; i++) {
-      gmpkit::WaitGroup wg;
-      std::atomic<int> n{0};
-      wg.add(1);
-      gmpkit::go([&] {
-        n.fetch_add(1);
-        wg.done();
-      });
-      wg.add(1);
-      gmpkit::go([&] {
-        n.fetch_add(1);
-        wg.done();
-      });
-      wg.wait();
-      if (n.load() != 2) bad++;
-    }
-  });
-  EXPECT_EQ(bad, 0);
-}
 
 // wait() on a zero counter returns at once without parking or yielding.
 TEST_P(WaitGroupAtProcs, WaitWithZeroCounterReturnsImmediately) {
@@ -226,32 +162,6 @@ TEST_P(WaitGroupAtProcs, ConcurrentWaitersAndDoners) {
   EXPECT_EQ(released.load(), kWaiters) << "a waiter was released before every done()";
 }
 
-// Go's TestWaitGroupMisuse: Add(1); Done(); Done() is "sync: negative
-// WaitGroup counter". The group is still usable afterwards.
-TEST_P(WaitGroupAtProcs, NegativeCounterIsUsageError) {
-  std::string message;
-  bool reusable = false;
-  gmpkit::run(cfg(), [&] {
-    gmpkit::WaitGroup wg;
-    wg.add(1);
-    wg.done();
-    try {
-      wg.done();
-    } catch (const gmpkit::usage_error& e) {
-      message = e.what();
-    }
-    wg.add(1);
-    gmpkit::go([&] { wg.done(); });
-    wg.wait();
-    reusable = true;
-  });
-  EXPECT_EQ(message, "sync: negative WaitGroup counter");
-  EXPECT_TRUE(reusable);
-}
-
-INSTANTIATE_TEST_SUITE_P(Procs, WaitGroupAtProcs, testing::Values(1, 2, 4),
-                         [](const testing::TestParamInfo<int>& i) {
-                           return "procs" + std::to_string(i.param);
-                         });
+GMPKIT_INSTANTIATE_PROCS(WaitGroupAtProcs, 1, 2, 4);
 
 }  // namespace

@@ -1,0 +1,235 @@
+// Ports of Go 1.19's sync/cond_test.go. One gtest per Go test, named
+// GoSync.<GoTestName>, with Go's numbers.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "gmpkit/gmpkit.hpp"
+#include "test_util.hpp"
+
+using namespace std::chrono_literals;
+using gmpkit::Chan;
+using gmpkit::test::error_of;
+using gmpkit::test::run_procs;
+#include <type_traits>
+
+// Go: n=2 waiters; each Signal wakes exactly one of them.
+TEST(GoSync, TestCondSignal) {
+  run_procs(2, [] {
+    gmpkit::Mutex m;
+    gmpkit::Cond c(m);
+    constexpr int n = 2;
+    Chan<bool> running(n), awake(n);
+    for (int i = 0; i < n; i++)
+      gmpkit::go([&, running, awake]() mutable {
+        m.lock();
+        running.send(true);
+        c.wait();
+        awake.send(true);
+        m.unlock();
+      });
+    for (int i = 0; i < n; i++) running.recv();  // wait for everyone to run
+    for (int left = n; left > 0; left--) {
+      EXPECT_EQ(awake.size(), 0u) << "goroutine not asleep";
+      m.lock();
+      c.signal();
+      m.unlock();
+      awake.recv();  // will deadlock if no goroutine wakes up
+      EXPECT_EQ(awake.size(), 0u) << "too many goroutines awake";
+    }
+    c.signal();
+  });
+}
+
+// Go: 100 goroutines wait one after another; each Signal wakes the oldest
+// waiter (ticket order).
+TEST(GoSync, TestCondSignalGenerations) {
+  run_procs(2, [] {
+    gmpkit::Mutex m;
+    gmpkit::Cond c(m);
+    constexpr int n = 100;
+    Chan<int> running(n), awake(n);
+    for (int i = 0; i < n; i++) {
+      gmpkit::go([&, i, running, awake]() mutable {
+        m.lock();
+        running.send(i);
+        c.wait();
+        awake.send(i);
+        m.unlock();
+      });
+      if (i > 0) {
+        int a = *awake.recv();
+        EXPECT_EQ(a, i - 1) << "wrong goroutine woke up";
+      }
+      running.recv();
+      m.lock();
+      c.signal();
+      m.unlock();
+    }
+    // Unlike Go (a GC keeps m and c alive), the last waiter must be done
+    // before this frame's m and c go away.
+    EXPECT_EQ(*awake.recv(), n - 1);
+  });
+}
+
+// Go: n=200 waiters, n rounds: Broadcast wakes every one exactly once;
+// afterwards no goroutine is still running the loop.
+TEST(GoSync, TestCondBroadcast) {
+  run_procs(2, [] {
+    gmpkit::Mutex m;
+    gmpkit::Cond c(m);
+    constexpr int n = 200;
+    Chan<int> running(n), awake(n);
+    bool exit = false;
+    for (int i = 0; i < n; i++)
+      gmpkit::go([&, i, running, awake]() mutable {
+        m.lock();
+        while (!exit) {
+          running.send(i);
+          c.wait();
+          awake.send(i);
+        }
+        m.unlock();
+      });
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < n; j++) running.recv();  // wait for everyone to run
+      if (i == n - 1) {
+        m.lock();
+        exit = true;
+        m.unlock();
+      }
+      EXPECT_EQ(awake.size(), 0u);
+      m.lock();
+      c.broadcast();
+      m.unlock();
+      std::vector<bool> seen(n);
+      for (int j = 0; j < n; j++) {
+        int g = *awake.recv();
+        EXPECT_FALSE(seen[g]) << "goroutine woke up twice";
+        seen[g] = true;
+      }
+    }
+    EXPECT_EQ(running.size(), 0u);
+  });
+}
+
+// Go: three goroutines hand x = 1 -> 2 -> 3 around with Wait/Signal under
+// c.L; each sees the value it waits for (and the race detector is quiet).
+TEST(GoSync, TestRace) {
+  run_procs(2, [] {
+    int x = 0;
+    gmpkit::Mutex l;
+    gmpkit::Cond c(l);
+    Chan<bool> done(0);
+    std::atomic<int> errors{0};
+    gmpkit::go([&, done]() mutable {
+      l.lock();
+      x = 1;
+      c.wait();
+      if (x != 2) errors++;  // want 2
+      x = 3;
+      c.signal();
+      l.unlock();
+      done.send(true);
+    });
+    gmpkit::go([&, done]() mutable {
+      l.lock();
+      for (;;) {
+        if (x == 1) {
+          x = 2;
+          c.signal();
+          break;
+        }
+        l.unlock();
+        gmpkit::yield();
+        l.lock();
+      }
+      l.unlock();
+      done.send(true);
+    });
+    gmpkit::go([&, done]() mutable {
+      l.lock();
+      for (;;) {
+        if (x == 2) {
+          c.wait();
+          if (x != 3) errors++;  // want 3
+          break;
+        }
+        if (x == 3) break;
+        l.unlock();
+        gmpkit::yield();
+        l.lock();
+      }
+      l.unlock();
+      done.send(true);
+    });
+    done.recv();
+    done.recv();
+    done.recv();
+    EXPECT_EQ(errors.load(), 0);
+  });
+}
+
+// Go: 1000 rounds: a Signal sent while exactly one goroutine waits wakes
+// that goroutine, not one that starts waiting after the Signal.
+TEST(GoSync, TestCondSignalStealing) {
+  run_procs(2, [] {
+    for (int iters = 0; iters < 1000; iters++) {
+      gmpkit::Mutex m;
+      gmpkit::Cond cond(m);
+      Chan<bool> ch(0);
+      // Start a waiter.
+      gmpkit::go([&, ch]() mutable {
+        m.lock();
+        ch.send(true);
+        cond.wait();
+        m.unlock();
+        ch.send(true);
+      });
+      ch.recv();
+      m.lock();
+      m.unlock();
+      // We know that the waiter is in the cond.wait() call because we
+      // synchronized with it, then acquired/released the mutex it was
+      // holding when we synchronized.
+      bool done = false;
+      gmpkit::go([&] {
+        cond.signal();
+        m.lock();
+        done = true;
+        m.unlock();
+      });
+      // Check that the first waiter does get signalled.
+      ch.recv();
+      // Release the second waiter in case we didn't.
+      for (;;) {
+        m.lock();
+        bool d = done;
+        m.unlock();
+        if (d) break;
+        cond.broadcast();
+        gmpkit::yield();
+      }
+    }
+  });
+}
+
+// Go: Signal on a copied Cond panics "sync.Cond is copied" (a run-time
+// check). Adapted: in C++ copying is rejected at compile time (deleted copy
+// and move), which is checked here.
+TEST(GoSync, TestCondCopy) {
+  static_assert(!std::is_copy_constructible_v<gmpkit::Cond>);
+  static_assert(!std::is_copy_assignable_v<gmpkit::Cond>);
+  static_assert(!std::is_move_constructible_v<gmpkit::Cond>);
+  run_procs(1, [] {
+    gmpkit::Mutex m;
+    gmpkit::Cond c(m);
+    c.signal();  // the original works
+  });
+}
