@@ -14,6 +14,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <type_traits>
 #include <utility>
 
 #include "gmpkit/config.hpp"
@@ -23,6 +25,13 @@
 namespace gmpkit {
 
 namespace detail {
+// The callables that can be Go's nil func value: an empty std::function
+// (a null function pointer is checked as a pointer).
+template <class T>
+struct is_std_function : std::false_type {};
+template <class S>
+struct is_std_function<std::function<S>> : std::true_type {};
+
 void run_main(const Config& cfg, const EntryOps& ops, void* fn);
 void newproc(const EntryOps& ops, void* fn);
 }  // namespace detail
@@ -46,8 +55,9 @@ void run(F&& main) {
 // pointer (Go panics there too).
 template <class F>
 void go(F&& fn) {
-  if constexpr (requires { static_cast<bool>(fn); }) {
-    if (!static_cast<bool>(fn)) throw usage_error("go of nil func value");
+  using D = std::remove_cvref_t<F>;
+  if constexpr (std::is_pointer_v<D> || detail::is_std_function<D>::value) {
+    if (!fn) throw usage_error("go of nil func value");
   }
   detail::with_entry(std::forward<F>(fn),
                      [](const detail::EntryOps& ops, void* p) { detail::newproc(ops, p); });
