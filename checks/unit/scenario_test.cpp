@@ -33,6 +33,7 @@
 #include "core/gstatus.hpp"
 #include "core/m.hpp"
 #include "core/p.hpp"
+#include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "gmpkit/gmpkit.hpp"
 #include "test_util.hpp"
