@@ -1,6 +1,7 @@
 # Sourced by ci/* scripts: the Debian packages gmpkit builds and tests with.
 GMPKIT_PACKAGES=(
   cmake ninja-build g++ pkg-config
+  clang-14 llvm-14  # the clang preset (llvm-14: llvm-objcopy/llvm-ar that CMake picks for clang)
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   libboost-context-dev libclang-rt-14-dev
   libunwind-dev gdb  # goroutine dumps (dlopen libunwind.so.8), the gdb script test

@@ -382,7 +382,6 @@ TEST(Trace, AsyncPreemptionReason) {
   REQUIRE_TRACE();
   bool async = false;
   const std::string path = tmp_path("async");
-  std::atomic<std::int64_t> looper{0};
   gmpkit::run(procs(1), [&] {
     async = gmpkit::sysmon::async_preempt_enabled();
     if (!async) return;

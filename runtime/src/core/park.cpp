@@ -165,7 +165,10 @@ void gopark(bool (*unlockf)(G*, void*), void* lock, WaitReason reason) {
   mcall(park_m);
 }
 
-void goparkunlock(rt::Mutex* lock, WaitReason reason) { gopark(unlock_mutex, lock, reason); }
+// NO_TSA: *lock is released on g0 by unlock_mutex, after the switch.
+void goparkunlock(rt::Mutex* lock, WaitReason reason) GMPKIT_NO_TSA {
+  gopark(unlock_mutex, lock, reason);
+}
 
 void goready(G* gp) GMPKIT_NO_TSA {
   M* mp = getm();

@@ -28,7 +28,8 @@ void mcall(G* (*fn)(M*, G*));
 void dropg(M* mp);
 void gogo(M* mp, G* gp);  // g0 -> gp
 void gopark(bool (*unlockf)(G*, void*), void* lock, WaitReason reason);
-void goparkunlock(rt::Mutex* lock, WaitReason reason);
+// gopark that releases *lock (held by the caller) on g0 once the G waits.
+void goparkunlock(rt::Mutex* lock, WaitReason reason) GMPKIT_RELEASE(*lock);
 void goready(G* gp);
 void gosched();  // yield
 void gopreempt();  // cooperative preemption (Go's gopreempt_m)

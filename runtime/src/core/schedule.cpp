@@ -30,7 +30,9 @@
 
 namespace gmpkit::core {
 
-void runqput(P* pp, G* gp, bool next) {
+// NO_TSA: runq.put takes sched.lock itself, only on overflow (runqputslow);
+// the analysis cannot follow a lock handed down by reference.
+void runqput(P* pp, G* gp, bool next) GMPKIT_NO_TSA {
   if (pp->runq.put(gp, next, sched->runq, sched->lock))
     sched->nputslow.fetch_add(1, rt::relaxed);  // relaxed: statistics
 }

@@ -34,7 +34,6 @@ std::int64_t StackPool::canary_count() const noexcept {
 }
 
 bool StackPool::refill(bool guarded) {
-  // Called with lock_ held by alloc (the annotation is on alloc's side).
   // A guarded slab holds only as many stacks as the budget has left, so the
   // budget is exact, not rounded up to a whole slab.
   std::size_t count = kSlabStacks;
@@ -64,7 +63,7 @@ bool StackPool::refill(bool guarded) {
   return true;
 }
 
-bool StackPool::alloc(Stack* out) GMPKIT_NO_TSA {
+bool StackPool::alloc(Stack* out) {
   rt::LockGuard g(lock_);
   if (fresh_.empty()) {
     bool guarded = guarded_ < guard_budget_;

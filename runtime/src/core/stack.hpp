@@ -77,7 +77,7 @@ class StackPool {
     char* base;
     std::size_t bytes;
   };
-  bool refill(bool guarded) GMPKIT_EXCLUDES(lock_);
+  bool refill(bool guarded) GMPKIT_REQUIRES(lock_);
 
   const std::size_t stack_size_;
   const std::size_t guard_;
