@@ -41,7 +41,8 @@ void drive(FuzzedDataProvider& in) {
         } catch (const gmpkit::chan_error&) {
           threw = true;
         }
-        if (threw != closed) mismatch(closed ? "send on a closed channel did not throw" : "send threw");
+        if (threw != closed)
+          mismatch(closed ? "send on a closed channel did not throw" : "send threw");
         if (!closed && sent != (model.size() < cap))
           mismatch("send with " + std::to_string(model.size()) + "/" + std::to_string(cap) +
                    " buffered " + (sent ? "proceeded" : "did not proceed"));

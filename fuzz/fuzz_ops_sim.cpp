@@ -13,7 +13,7 @@
 
 #include "common/fuzz_support.hpp"
 #include "gmpkit/testing/sim.hpp"
-#include "observe/dump.hpp"
+#include "observe/hooks.hpp"
 #include "ops/interpreter.hpp"
 
 namespace sim = gmpkit::testing::sim;

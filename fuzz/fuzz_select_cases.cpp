@@ -39,24 +39,34 @@ struct ModelChan {
 template <class F>
 std::size_t select4(ModelChan* ch, const int* which, const bool* is_send, const U* vals, bool dflt,
                     F&& on_recv) {
-  auto rc = [&](int k) { return gmpkit::recv_case(ch[which[k]].c, [&, k](std::optional<U> v) { on_recv(k, v); }); };
+  auto rc = [&](int k) {
+    return gmpkit::recv_case(ch[which[k]].c, [&, k](std::optional<U> v) { on_recv(k, v); });
+  };
   auto sc = [&](int k) { return gmpkit::send_case(ch[which[k]].c, vals[k]); };
   // Every combination of send/recv for 2 cases (+ default): enough shapes for the
   // fuzzer, each a distinct selectgo call site.
   const int shape = (is_send[0] ? 1 : 0) | (is_send[1] ? 2 : 0);
   if (dflt) {
     switch (shape) {
-      case 0: return gmpkit::select(rc(0), rc(1), gmpkit::default_case());
-      case 1: return gmpkit::select(sc(0), rc(1), gmpkit::default_case());
-      case 2: return gmpkit::select(rc(0), sc(1), gmpkit::default_case());
-      default: return gmpkit::select(sc(0), sc(1), gmpkit::default_case());
+      case 0:
+        return gmpkit::select(rc(0), rc(1), gmpkit::default_case());
+      case 1:
+        return gmpkit::select(sc(0), rc(1), gmpkit::default_case());
+      case 2:
+        return gmpkit::select(rc(0), sc(1), gmpkit::default_case());
+      default:
+        return gmpkit::select(sc(0), sc(1), gmpkit::default_case());
     }
   }
   switch (shape) {
-    case 0: return gmpkit::select(rc(0), rc(1));
-    case 1: return gmpkit::select(sc(0), rc(1));
-    case 2: return gmpkit::select(rc(0), sc(1));
-    default: return gmpkit::select(sc(0), sc(1));
+    case 0:
+      return gmpkit::select(rc(0), rc(1));
+    case 1:
+      return gmpkit::select(sc(0), rc(1));
+    case 2:
+      return gmpkit::select(rc(0), sc(1));
+    default:
+      return gmpkit::select(sc(0), sc(1));
   }
 }
 
@@ -137,7 +147,8 @@ void drive(FuzzedDataProvider& in) {
       }
     }
     for (const auto& mc : ch)
-      if (!mc.nil && mc.c.size() != mc.buf.size()) mismatch("channel length differs from the model");
+      if (!mc.nil && mc.c.size() != mc.buf.size())
+        mismatch("channel length differs from the model");
   }
 }
 

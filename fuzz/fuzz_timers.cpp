@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "common/fuzz_support.hpp"
-#include "core/sched.hpp"
+#include "core/m.hpp"
+#include "core/p.hpp"
+#include "core/proc.hpp"
 #include "gmpkit/gmpkit.hpp"
 #include "gmpkit/testing/sim.hpp"
 #include "time/timer.hpp"
