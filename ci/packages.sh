@@ -10,6 +10,7 @@ GMPKIT_PACKAGES=(
   python3 python3-numpy python3-scipy python3-statsmodels python3-jinja2 python3-plotly
   python3-jsonschema python3-pytest python3-yaml
   libhwloc-dev hwloc libcli11-dev libtbb-dev  # numa/ (topology, placement), gmpkit-stress, the oneTBB NUMA peer
+  clang-14  # the fuzz preset (libFuzzer); fuzz/nightly tests use python3-pytest above
 )
 
 # ci/report only: the peers (Go 1.19, oneTBB, Boost.Fiber) and hwloc for the

@@ -214,7 +214,14 @@ void newm(P* pp, bool spinning) {
 void startm(P* pp, bool spinning) GMPKIT_NO_TSA {
   sched->lock.lock();
   if (sched->exiting.load(rt::relaxed)) {  // relaxed: exiting is set under sched.lock
-    if (pp) pidleput(pp);
+    // pp may still hold runnable Gs (handoffp from a locked M's stoplockedm
+    // while the runtime exits): forget them, as shutdown resets every run
+    // queue; it unwinds each G from allgs. (Found by fuzz_ops_sim:
+    // fuzz/regressions/fuzz_ops_sim/startm-exiting-pidleput.)
+    if (pp) {
+      (void)pp->runq.drain();
+      pidleput(pp);
+    }
     sched->lock.unlock();
     if (spinning) sched->nmspinning.fetch_sub(1, rt::seq_cst);  // seq_cst: pairs with wakep's CAS
     return;

@@ -19,7 +19,6 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
-#include <thread>
 
 #include "core/lockosthread.hpp"
 #include "core/m.hpp"
@@ -35,6 +34,7 @@
 #include "platform/futex.hpp"
 #include "platform/placement.hpp"
 #include "platform/signal.hpp"
+#include "platform/thread.hpp"
 #include "stw/procresize.hpp"
 #include "sysmon/sysmon.hpp"
 
@@ -53,7 +53,7 @@ rt::Published<Sched> sched_pub;
 
 namespace {
 thread_local M* tls_m = nullptr;
-std::atomic<bool> g_run_active{false};
+rt::Atomic<bool> g_run_active{false};
 }  // namespace
 
 // Out of line and opaque to the optimizer: a G may resume on another thread
@@ -384,16 +384,17 @@ using namespace gmpkit::core;
 
 void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
   if (getm() != nullptr) throw usage_error("gmpkit: run() called from inside a goroutine");
-  if (g_run_active.exchange(true))
+  if (g_run_active.exchange(true, rt::acq_rel))  // acq_rel: one run() at a time, ordered
     throw usage_error("gmpkit: run() is already active on another thread");
   struct Active {
-    ~Active() { g_run_active.store(false); }
+    ~Active() { g_run_active.store(false, rt::release); }  // release: this run's teardown first
   } active;
+  rt::register_thread_local(&tls_m, sizeof tls_m);  // the simulator keeps it per M
 
   int procs = cfg.procs;
   if (procs <= 0) {
     if (const char* env = std::getenv("GMPKIT_PROCS")) procs = std::atoi(env);
-    if (procs <= 0) procs = static_cast<int>(std::thread::hardware_concurrency());
+    if (procs <= 0) procs = rt::cpu_count();
     if (procs <= 0) procs = 1;
   }
   if (procs > AllP::kMax) throw usage_error("gmpkit: Config::procs must be at most 1024");

@@ -7,6 +7,10 @@
 // replaces this header with one whose operations are scheduling points.
 #pragma once
 
+#if GMPKIT_PLATFORM_SIM
+#include "platform/sim/atomic_sim.hpp"  // every operation a scheduling point
+#else
+
 #include <atomic>
 #include <cstdint>
 
@@ -80,3 +84,5 @@ inline void fence_seq_cst() noexcept {
 }
 
 }  // namespace gmpkit::rt
+
+#endif  // GMPKIT_PLATFORM_SIM

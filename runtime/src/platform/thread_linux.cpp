@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <new>
+#include <thread>
 
 #include "platform/thread.hpp"
 
@@ -53,5 +54,7 @@ void thread_stack_bounds(void** lo, std::size_t* size) noexcept {
     pthread_attr_destroy(&attr);
   }
 }
+
+int cpu_count() noexcept { return static_cast<int>(std::thread::hardware_concurrency()); }
 
 }  // namespace gmpkit::rt

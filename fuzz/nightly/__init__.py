@@ -1,0 +1,1 @@
+"""ci/fuzz-nightly's modules: libFuzzer output parsing, crash triage, summaries."""

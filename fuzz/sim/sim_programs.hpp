@@ -1,0 +1,194 @@
+// fuzz/sim/sim_programs.hpp — fixed goroutine programs the `sim` tests run
+// under many seeds. Each returns normally when its result is right and
+// calls testing::sim::fail (which prints the replay line) when it is not.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "gmpkit/gmpkit.hpp"
+#include "gmpkit/testing/sim.hpp"
+
+namespace gmpkit::simtest {
+
+namespace sim = gmpkit::testing::sim;
+using namespace std::chrono_literals;
+
+inline void expect(bool ok, const std::string& what) {
+  if (!ok) sim::fail(what.c_str());
+}
+
+inline Config config(int procs) {
+  Config c;
+  c.procs = procs;
+  c.stack_size = 64 * 1024;
+  return c;
+}
+
+// Producers -> buffered channel -> one consumer; WaitGroup closes it.
+inline void prog_pipeline() {
+  long sum = 0;
+  int count = 0;
+  run(config(4), [&] {
+    Chan<int> c(2);
+    WaitGroup wg;
+    for (int i = 0; i < 4; i++) {
+      wg.add(1);
+      go([&, i] {
+        for (int k = 0; k < 8; k++) c.send(i * 100 + k);
+        wg.done();
+      });
+    }
+    go([&] {
+      wg.wait();
+      c.close();
+    });
+    int last[4] = {-1, -1, -1, -1};
+    while (auto v = c.recv()) {
+      const int p = *v / 100, k = *v % 100;
+      expect(k > last[p], "channel FIFO order per producer");
+      last[p] = k;
+      sum += *v;
+      count++;
+    }
+  });
+  expect(count == 32 && sum == 100 * 8 * 6 + 4 * 28, "every value received exactly once");
+}
+
+// Mutex-protected counter with yields inside the critical section.
+inline void prog_mutex() {
+  int counter = 0;
+  run(config(3), [&] {
+    Mutex mu;
+    WaitGroup wg;
+    int inside = 0;
+    for (int i = 0; i < 5; i++) {
+      wg.add(1);
+      go([&] {
+        for (int k = 0; k < 6; k++) {
+          mu.lock();
+          expect(++inside == 1, "mutual exclusion");
+          if (k % 2) yield();
+          counter++;
+          inside--;
+          mu.unlock();
+        }
+        wg.done();
+      });
+    }
+    wg.wait();
+  });
+  expect(counter == 30, "no lost increments under the Mutex");
+}
+
+// Unbuffered ping-pong through select with timers and a default case.
+inline void prog_select() {
+  int pongs = 0;
+  run(config(2), [&] {
+    Chan<int> ping(0), pong(0), quit(0);
+    go([&] {
+      for (;;) {
+        bool done = false;
+        select(recv_case(ping, [&](std::optional<int> v) { pong.send(*v + 1); }),
+               recv_case(quit, [&] { done = true; }));
+        if (done) return;
+      }
+    });
+    for (int i = 0; i < 10; i++) {
+      ping.send(i);
+      auto v = pong.recv();
+      expect(v && *v == i + 1, "ping-pong reply");
+      pongs++;
+      if (i % 3 == 0) sleep_for(50us);
+      select(recv_case(pong), default_case());  // never ready: nothing in flight
+    }
+    quit.close();
+  });
+  expect(pongs == 10, "ten round trips");
+}
+
+// Blocking syscalls (virtual), gomaxprocs changes and a stop-the-world.
+inline void prog_syscall_stw() {
+  int done = 0;
+  run(config(2), [&] {
+    WaitGroup wg;
+    for (int i = 0; i < 3; i++) {
+      wg.add(1);
+      go([&, i] {
+        gmpkit::syscall([i] { sim::block_for(200'000 * (i + 1)); });
+        yield();
+        wg.done();
+      });
+    }
+    gomaxprocs(3);
+    { WorldStopped w("simtest"); }
+    gomaxprocs(1);
+    wg.wait();
+    const debug::InvariantReport r = debug::verify_invariants(debug::InvariantMode::report);
+    expect(r.ok(), "invariants after the syscalls: " + r.str());
+    done = 1;
+  });
+  expect(done == 1, "main ran to the end");
+}
+
+// Ten seconds of sleeping take no real time: virtual time jumps.
+inline void prog_sleep() {
+  run(config(2), [&] {
+    WaitGroup wg;
+    for (int i = 0; i < 3; i++) {
+      wg.add(1);
+      go([&, i] {
+        sleep_for(std::chrono::seconds(1 + i));
+        wg.done();
+      });
+    }
+    sleep_for(10s);
+    wg.wait();
+  });
+  expect(sim::now() >= 10'000'000'000, "virtual time advanced by the sleeps");
+}
+
+// A simulated fd that another goroutine makes ready.
+inline void prog_netpoll() {
+  bool readable = false, timed_out_first = false;
+  run(config(2), [&] {
+    timed_out_first = !wait_readable(7, std::chrono::microseconds(100));
+    go([] {
+      sleep_for(1ms);
+      sim::fd_make_ready(7, 1);
+    });
+    readable = wait_readable(7, std::chrono::seconds(5));
+  });
+  expect(timed_out_first, "wait_readable times out on a never-ready fd");
+  expect(readable, "wait_readable wakes when the fd becomes ready");
+}
+
+// Deadlocked by construction: the runtime must say so.
+inline void prog_deadlock() {
+  bool deadlocked = false;
+  try {
+    run(config(2), [] {
+      Chan<int> never(0);
+      go([] { yield(); });
+      (void)never.recv();
+    });
+  } catch (const deadlock_error&) {
+    deadlocked = true;
+  }
+  expect(deadlocked, "the runtime reports the deadlock");
+}
+
+struct NamedProgram {
+  const char* name;
+  void (*fn)();
+};
+
+inline std::vector<NamedProgram> programs() {
+  return {{"pipeline", prog_pipeline},       {"mutex", prog_mutex}, {"select", prog_select},
+          {"syscall_stw", prog_syscall_stw}, {"sleep", prog_sleep}, {"netpoll", prog_netpoll},
+          {"deadlock", prog_deadlock}};
+}
+
+}  // namespace gmpkit::simtest

@@ -1,0 +1,124 @@
+// platform/sim/simulator.hpp — the simulator's state, shared by the sim
+// implementations of the platform seam (futex_sim.cpp, thread_sim.cpp, ...).
+//
+// One Simulator exists while testing::sim::run() is active. Simulated
+// threads are Fibers on the calling OS thread, switched with the runtime's
+// own context switch (core/context.hpp). Only the running fiber executes;
+// every platform operation calls sched_point(), where the strategy picks
+// the next fiber. A fiber blocks (futex, sleep, join, poll) by leaving the
+// runnable set; when no fiber is runnable, virtual time jumps to the
+// earliest deadline. Nothing runnable and no deadline is a lost wakeup.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/context.hpp"
+#include "gmpkit/testing/sim.hpp"
+#include "platform/random.hpp"
+#include "platform/sim/sched_point.hpp"
+
+namespace gmpkit::rt::sim {
+
+using testing::sim::Params;
+
+struct Fiber {
+  enum class State : std::uint8_t { runnable, blocked, exited };
+  std::uint32_t id = 0;
+  State state = State::runnable;
+  core::Context ctx{};
+  void* stack = nullptr;  // owned mapping (nullptr for thread 0)
+  std::size_t stack_size = 0;
+  void (*fn)(void*) = nullptr;
+  void* arg = nullptr;
+  // While blocked: what on (a futex word, a Fiber for join, a poll
+  // instance, nullptr for a plain sleep), until when (-1: no deadline), and
+  // the order it blocked in (futex wake order).
+  const void* wait_on = nullptr;
+  std::int64_t deadline = -1;
+  std::uint64_t block_seq = 0;
+  bool timed_out = false;
+  std::uint64_t priority = 0;  // PCT
+  std::vector<unsigned char> tls;  // saved registered thread-locals
+  // Sanitizer fiber state: the stack this fiber is on when suspended.
+  void* asan_fake_stack = nullptr;
+  const void* asan_bottom = nullptr;
+  std::size_t asan_size = 0;
+};
+
+class Strategy {
+ public:
+  virtual ~Strategy() = default;
+  virtual void on_new_fiber(Fiber* f) = 0;
+  // Picks from `runnable` (non-empty, ordered by id). `cur` is the fiber at
+  // the scheduling point (nullptr if it just blocked or exited).
+  virtual Fiber* pick(const std::vector<Fiber*>& runnable, Fiber* cur, Point p,
+                      std::uint64_t step) = 0;
+};
+std::unique_ptr<Strategy> make_strategy(const Params& p);
+
+class Simulator {
+ public:
+  explicit Simulator(const Params& p);
+  ~Simulator();
+
+  Params params;
+  std::unique_ptr<Strategy> strategy;
+  FastRand rng;  // platform randomness (seeds, wake order): from the seed
+  std::vector<std::unique_ptr<Fiber>> fibers;
+  Fiber* cur = nullptr;
+  std::uint64_t step = 0;
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  std::int64_t now = 0;  // virtual time
+  std::int64_t start = 0;
+  std::uint64_t block_seq = 0;
+  bool frozen = false;  // failing: no more switches, blocking returns at once
+
+  // The simulated poller (epoll_sim.cpp): epoll instances, eventfds and the
+  // readiness of every other fd, all decided by the test.
+  struct PollReg {
+    std::uint32_t events;
+    void* data;
+    bool edge;  // an edge not yet reported (edge-triggered registrations)
+  };
+  std::map<int, std::map<int, PollReg>> polls;  // epfd -> fd -> registration
+  std::map<int, std::uint64_t> eventfds;  // fd -> counter
+  std::map<int, std::uint32_t> ready;  // fd -> ready events
+  int next_fd = 1 << 20;  // simulated fd numbers (above any real one)
+
+  void mix(std::uint64_t v) noexcept;
+  // A scheduling point of the running fiber.
+  void point(Point p) noexcept;
+  // Blocks the running fiber until wake() (or the deadline; -1: none).
+  // Returns false if it timed out.
+  bool block(const void* on, std::int64_t deadline) noexcept;
+  // Wakes up to n fibers blocked on `on` (oldest first); returns how many.
+  int wake(const void* on, int n) noexcept;
+  Fiber* spawn(void (*fn)(void*), void* arg, std::size_t stack_size);
+  [[noreturn]] void exit_current() noexcept;
+  [[noreturn]] void fail(const char* reason) noexcept;
+
+  // Registered thread-locals (saved and restored per fiber on a switch).
+  struct TlsSlot {
+    void* addr;
+    std::size_t size;
+    std::size_t offset;
+  };
+  std::vector<TlsSlot> tls_slots;
+  std::size_t tls_bytes = 0;
+  void register_tls(void* addr, std::size_t size);
+
+ private:
+  void schedule(Point p, bool cur_runnable) noexcept;
+  void switch_to(Fiber* next) noexcept;
+  void wake_expired() noexcept;
+};
+
+// The active simulator (nullptr outside testing::sim::run).
+extern Simulator* g_sim;
+
+}  // namespace gmpkit::rt::sim

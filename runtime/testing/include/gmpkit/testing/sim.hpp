@@ -1,0 +1,83 @@
+// <gmpkit/testing/sim.hpp> — the deterministic simulation platform's API.
+//
+// Only the simulation build of the runtime (library gmpkit_runtime_sim, or
+// any build configured with -DGMPKIT_PLATFORM=sim) defines these functions.
+// sim::run() turns the calling OS thread into simulated thread 0 and runs
+// fn there; every M the runtime starts (sysmon included) becomes another
+// simulated thread (a fiber on the same OS thread). At each platform
+// operation (rt::Atomic access, futex, clock read, thread start/exit, ...)
+// a seeded strategy picks the thread that runs next; time is virtual.
+// A run is fully determined by (fn, Params). See fuzz/README.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+
+namespace gmpkit::testing::sim {
+
+enum class Strategy : std::uint8_t {
+  random,  // uniform random walk: every scheduling point picks uniformly
+  pct,  // PCT (Burckhardt et al. 2010): random priorities, depth-1 change points
+};
+
+struct Params {
+  Strategy strategy = Strategy::random;
+  int depth = 3;  // PCT depth d (d-1 priority change points)
+  std::uint64_t seed = 1;
+  std::uint64_t max_steps = 2'000'000;  // more scheduling points: a livelock failure
+  int cpus = 4;  // what the platform reports as the CPU count
+};
+
+struct Result {
+  std::uint64_t steps = 0;  // scheduling points taken
+  std::uint64_t hash = 0;  // of every scheduling decision and event, in order
+  std::int64_t virtual_ns = 0;  // virtual time elapsed
+  int threads = 0;  // simulated threads created (thread 0 included)
+};
+
+// "v1:<strategy>:d<depth>:seed=0x<hex>" (+ ":steps=<n>" when steps != 0).
+std::string format_params(const Params& p, std::uint64_t steps = 0);
+// Parses format_params' output (what GMPKIT_SIM_REPLAY holds). Returns false
+// on a malformed string; *steps gets the recorded step (0 if none).
+bool parse_params(const std::string& s, Params* p, std::uint64_t* steps);
+
+// Runs fn(arg) as simulated thread 0. Not reentrant. If a failure happens
+// (see fail()) the process aborts after printing the replay line.
+Result run(const Params& p, void (*fn)(void*), void* arg);
+template <class F>
+Result run(const Params& p, F&& f) {
+  using Fn = std::remove_reference_t<F>;
+  Fn* fp = &f;
+  return run(
+      p, [](void* a) { (*static_cast<Fn*>(a))(); },
+      const_cast<void*>(static_cast<const void*>(fp)));
+}
+
+bool active() noexcept;  // inside run()
+std::uint64_t steps() noexcept;  // scheduling points so far in this run
+std::int64_t now() noexcept;  // virtual nanoseconds since run() began
+
+// Blocks the calling simulated thread for ns of virtual time (a simulated
+// blocking system call: use inside gmpkit::syscall).
+void block_for(std::int64_t ns) noexcept;
+// A random number from the run's seed (deterministic), in [0, n).
+std::uint32_t random(std::uint32_t n) noexcept;
+
+// The simulated fd table: any fd number may be registered with the poller
+// (gmpkit::wait_readable/wait_writable); it becomes ready only when a test
+// says so. events: 1 = readable, 4 = writable (epoll's bits).
+void fd_make_ready(int fd, std::uint32_t events) noexcept;
+
+// What the replay line runs after the variable, e.g. "./fuzz_ops_sim crash-abc".
+void set_replay_command(const std::string& cmd);
+// Called once on a failure, before the replay line and abort (e.g. a
+// goroutine dump). Scheduling is frozen while it runs.
+void set_failure_hook(void (*hook)(const char* reason));
+// Reports a failure: "gmpkit-sim: FAILURE: <reason>", the hook, then
+// "GMPKIT_SIM_REPLAY=v1:...:steps=<n> <command>", then abort().
+[[noreturn]] void fail(const char* reason);
+// The replay line for the current run (empty outside run()).
+std::string replay_line();
+
+}  // namespace gmpkit::testing::sim
