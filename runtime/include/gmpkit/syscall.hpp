@@ -28,8 +28,11 @@
 namespace gmpkit {
 
 namespace detail {
-void entersyscall(bool block);
-void exitsyscall();
+// entersyscall returns the calling thread's M (opaque): f runs on this
+// thread, so exitsyscall takes it back instead of reading the thread-local
+// again.
+void* entersyscall(bool block);
+void exitsyscall(void* m);
 
 template <class R>
 class SyscallResult {
@@ -65,13 +68,13 @@ template <class F>
 decltype(auto) syscall_impl(F&& f, bool block) {
   using R = std::invoke_result_t<F>;
   SyscallResult<R> res;
-  entersyscall(block);
+  void* m = entersyscall(block);
   try {
     res.run(std::forward<F>(f));
   } catch (...) {
     res.error_ = std::current_exception();
   }
-  exitsyscall();  // at shutdown this throws gmpkit::forced_unwind instead
+  exitsyscall(m);  // at shutdown this throws gmpkit::forced_unwind instead
   return res.take();
 }
 }  // namespace detail

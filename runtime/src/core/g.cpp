@@ -39,17 +39,7 @@ namespace gmpkit::core {
   std::abort();
 }
 
-namespace {
-// Go's casgstatus tracking (Go 1.17+, gTrackingPeriod = 8): sample the
-// runnable -> running latency of every 8th run of each G, plus its first.
-constexpr std::uint8_t kTrackingPeriod = 8;
-
-inline void track_sched_latency(G* gp, GStatus from, GStatus to) {
-  if (from == GStatus::running || from == GStatus::dead) {
-    if (gp->trackingSeq % kTrackingPeriod == 0) gp->tracking = true;
-    gp->trackingSeq++;
-  }
-  if (!gp->tracking) return;
+void casgstatus_track(G* gp, GStatus from, GStatus to) {
   if (to == GStatus::runnable) {
     gp->runnableStamp = rt::nanotime();
   } else if (to == GStatus::running) {
@@ -59,39 +49,27 @@ inline void track_sched_latency(G* gp, GStatus from, GStatus to) {
     gp->runnableStamp = 0;
   }
 }
-}  // namespace
 
-void casgstatus(G* gp, GStatus from, GStatus to) {
-#if GMPKIT_CHECKED
+void casgstatus_failed(const G* gp, GStatus from, GStatus to) {
+  char msg[128];
+  std::snprintf(msg, sizeof msg, "casgstatus: %s -> %s, but the G is %s", gstatus_name(from),
+                gstatus_name(to), gstatus_name(gp->status()));
+  throw_g(msg, gp);
+}
+
+void casgstatus_checked(G* gp, GStatus from, GStatus to) {
   if (!gstatus_transition_legal(from, to)) {
     char msg[128];
     std::snprintf(msg, sizeof msg, "casgstatus: illegal transition %s -> %s", gstatus_name(from),
                   gstatus_name(to));
     throw_g(msg, gp);
   }
-#endif
-  // Before the CAS: the caller owns gp until the CAS publishes it (a G
-  // made runnable may be running on another M right after).
-  track_sched_latency(gp, from, to);
-  // acq_rel: release publishes what the G's owner did before (e.g. a
-  // parked G's wait state) to whoever observes the new status; acquire
-  // orders our later accesses after the previous owner's.
-  if (!gp->atomicstatus.cas(static_cast<std::uint32_t>(from), static_cast<std::uint32_t>(to),
-                            rt::acq_rel)) {
-    char msg[128];
-    std::snprintf(msg, sizeof msg, "casgstatus: %s -> %s, but the G is %s", gstatus_name(from),
-                  gstatus_name(to), gstatus_name(gp->status()));
-    throw_g(msg, gp);
-  }
-#if GMPKIT_CHECKED
+  casgstatus_nocheck(gp, from, to);
+  // History after the CAS, still before the caller publishes gp.
   M* mp = getm();
   GTransition& t = gp->history[gp->history_n % G::kHistory];
   t = GTransition{from, to, mp ? static_cast<std::int32_t>(mp->id) : -1, rt::nanotime()};
   gp->history_n++;
-#endif
-  // After the CAS, before the caller publishes gp (runq, wait queue): the
-  // event's place in the trace order precedes the G's next transition.
-  if (GMPKIT_UNLIKELY(observe::trace_enabled())) observe::traceTransition(gp, from, to);
 }
 
 }  // namespace gmpkit::core

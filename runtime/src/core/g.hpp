@@ -13,6 +13,7 @@
 #include "core/gstatus.hpp"
 #include "core/stack.hpp"
 #include "gmpkit/detail/entry.hpp"
+#include "observe/hooks.hpp"
 #include "platform/atomic.hpp"
 #include "time/timer.hpp"
 
@@ -84,10 +85,50 @@ struct G {
   }
 };
 
+// casgstatus's out-of-line parts (core/g.cpp).
+// Checked builds: the whole casgstatus, with the table check and history.
+void casgstatus_checked(G* gp, GStatus from, GStatus to);
+// A tracked (sampled) G changes status: the runnable time stamps.
+void casgstatus_track(G* gp, GStatus from, GStatus to);
+// The CAS found gp in another status than `from`: abort with its history.
+[[noreturn, gnu::cold]] void casgstatus_failed(const G* gp, GStatus from, GStatus to);
+
+// Go's casgstatus tracking period (gTrackingPeriod): the runnable -> running
+// latency of every 8th run of each G, plus its first, is sampled.
+inline constexpr std::uint8_t kTrackingPeriod = 8;
+
+// casgstatus without the checked builds' table check and history.
+inline void casgstatus_nocheck(G* gp, GStatus from, GStatus to) {
+  // Before the CAS: the caller owns gp until the CAS publishes it (a G
+  // made runnable may be running on another M right after).
+  if (from == GStatus::running || from == GStatus::dead) {
+    if (gp->trackingSeq % kTrackingPeriod == 0) gp->tracking = true;
+    gp->trackingSeq++;
+  }
+  if (GMPKIT_UNLIKELY(gp->tracking)) casgstatus_track(gp, from, to);
+  // acq_rel: release publishes what the G's owner did before (e.g. a
+  // parked G's wait state) to whoever observes the new status; acquire
+  // orders our later accesses after the previous owner's.
+  if (GMPKIT_UNLIKELY(!gp->atomicstatus.cas(static_cast<std::uint32_t>(from),
+                                            static_cast<std::uint32_t>(to), rt::acq_rel)))
+    casgstatus_failed(gp, from, to);
+  // After the CAS, before the caller publishes gp (runq, wait queue): the
+  // event's place in the trace order precedes the G's next transition.
+  if (GMPKIT_UNLIKELY(observe::trace_enabled())) observe::traceTransition(gp, from, to);
+}
+
 // The one function that changes a G's status (Go's casgstatus). Aborts with
 // the G's id and recent transitions if the G is not in `from`, or (checked
-// builds) if from -> to is not in the table.
-void casgstatus(G* gp, GStatus from, GStatus to);
+// builds) if from -> to is not in the table. Inline: nearly every call site
+// passes constant statuses, so the tracking branches fold away; the sampled
+// time stamps (1 run in 8), the trace hook and the failure stay out of line.
+inline void casgstatus(G* gp, GStatus from, GStatus to) {
+#if GMPKIT_CHECKED
+  casgstatus_checked(gp, from, to);
+#else
+  casgstatus_nocheck(gp, from, to);
+#endif
+}
 
 // Fatal runtime error about gp: prints msg, the G's id, status and its last
 // transitions, then aborts. Never returns.

@@ -52,6 +52,9 @@ struct alignas(64) P {
   // started spinning while holding this P. Bumped with p_count() (load +
   // store, no RMW): only the P's owner writes them.
   rt::Atomic<std::int64_t> nglobrunqget{0}, nglobrunqbatch{0}, nspinning{0};
+  // syscall()/syscall_block() calls made by Gs on this P, counted while the
+  // M still owns it (entersyscall), so no shared cache line on the fast path.
+  rt::Atomic<std::int64_t> nsyscall{0};
 
   // sysmon's view (Go's sysmontick), touched only by sysmon.
   std::uint32_t sysmon_schedtick = 0;

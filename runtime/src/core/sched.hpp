@@ -120,7 +120,7 @@ struct Sched {
 
   // Counters (relaxed: statistics only; read by gmpkit::metrics()).
   rt::Atomic<std::int64_t> nsteals{0}, nputslow{0}, npreemptreq{0}, npreempted{0}, nthreads{0};
-  rt::Atomic<std::int64_t> nsyscalls{0}, nsyscallslow{0}, nhandoffs{0};
+  rt::Atomic<std::int64_t> nsyscallslow{0}, nhandoffs{0};  // syscalls: per P (P::nsyscall)
   rt::Atomic<std::int64_t> nsysmonpark{0};  // times sysmon parked with every P idle
   rt::Atomic<std::int64_t> nsysmonkick{0};  // times addtimer woke sysmon for wake-up preemption
   rt::Atomic<std::int64_t> nasyncpreempt{0};  // async preemptions (also counted in npreempted)

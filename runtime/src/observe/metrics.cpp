@@ -36,13 +36,13 @@ Metrics collect() {
     m.globrunq_takes += pp->nglobrunqget.load(rt::relaxed);
     m.globrunq_batches += pp->nglobrunqbatch.load(rt::relaxed);
     m.spinning_transitions += pp->nspinning.load(rt::relaxed);
+    m.syscalls += pp->nsyscall.load(rt::relaxed);
   }
   m.threads = sched->nthreads.load(rt::relaxed);
   m.steals = sched->nsteals.load(rt::relaxed);
   m.runqputslow = sched->nputslow.load(rt::relaxed);
   m.preempt_requests = sched->npreemptreq.load(rt::relaxed);
   m.preemptions = sched->npreempted.load(rt::relaxed);
-  m.syscalls = sched->nsyscalls.load(rt::relaxed);
   m.syscalls_slow = sched->nsyscallslow.load(rt::relaxed);
   m.handoffs = sched->nhandoffs.load(rt::relaxed);
   m.stws = sched->nstw.load(rt::relaxed);

@@ -20,6 +20,8 @@
 #include "core/schedule.hpp"
 #include "gmpkit/error.hpp"
 #include "gmpkit/syscall.hpp"
+#include "observe/hooks.hpp"
+#include "platform/placement.hpp"
 #include "stw/stw.hpp"
 
 namespace gmpkit::sysmon {
@@ -28,29 +30,64 @@ using namespace core;
 
 namespace {
 
+[[noreturn, gnu::cold, gnu::noinline]] void outside_goroutine(bool block) {
+  throw usage_error(block ? "gmpkit: syscall_block() called outside a goroutine"
+                          : "gmpkit: syscall() called outside a goroutine");
+}
+
+[[noreturn, gnu::cold, gnu::noinline]] void throw_forced_unwind() { throw forced_unwind{}; }
+
+// Go's entersyscall_gcwait: stopTheWorld began while pp was being put in
+// _Psyscall; stop it for the world unless sysmon or the STW took it first.
+[[gnu::cold, gnu::noinline]] void entersyscall_gcwait(P* pp) GMPKIT_NO_TSA {
+  rt::LockGuard g(sched->lock);
+  // acq_rel: the CAS competes with stopTheWorld's and sysmon's for the P.
+  if (pp->status.cas(static_cast<std::uint32_t>(PStatus::syscall),
+                     static_cast<std::uint32_t>(PStatus::gcstop), rt::acq_rel))
+    stw::stw_stop_p_locked(pp);
+}
+
+// wirep after this M won oldp back (CAS _Psyscall -> _Pidle): the P has no
+// M and this M no P by construction, which acquirep re-checks in checked
+// builds.
+inline void wirep_reacquired(M* mp, P* pp) {
+#if GMPKIT_CHECKED
+  acquirep(mp, pp);
+#else
+  mp->p = pp;
+  pp->m = mp;
+  pp->set_status(PStatus::running);
+  rt::placement_acquired(pp->id);  // as acquirep: Config::placement binds this thread
+  if (GMPKIT_UNLIKELY(observe::trace_enabled())) observe::traceProcStart(mp, pp);
+#endif
+}
+
+// Second half of Go's exitsyscallfast: oldp is gone, try any idle P.
+[[gnu::noinline]] bool exitsyscallfast_pidle(M* mp) GMPKIT_NO_TSA {
+  if (sched->npidle.load(rt::relaxed) <= 0) return false;  // relaxed: a hint, pidleget decides
+  P* pp;
+  {
+    rt::LockGuard g(sched->lock);
+    pp = pidleget();
+  }
+  if (pp == nullptr) return false;
+  acquirep(mp, pp);
+  return true;
+}
+
 // Go's exitsyscallfast. True if this M has a P again.
-bool exitsyscallfast(M* mp, P* oldp) GMPKIT_NO_TSA {
-  if (sched->exiting.load(rt::relaxed))
+inline bool exitsyscallfast(M* mp, P* oldp) {
+  if (GMPKIT_UNLIKELY(sched->exiting.load(rt::relaxed)))
     return false;  // relaxed: the slow path re-checks under the lock
-  // acq_rel: winning the CAS is acquiring the P (see its owner's writes);
-  // losing means sysmon took it.
+  // acquire: winning the CAS is acquiring the P (see the writes of whoever
+  // owned it last); nothing of ours needs publishing with it. Losing
+  // means sysmon or the STW took it.
   if (oldp != nullptr && oldp->status.cas(static_cast<std::uint32_t>(PStatus::syscall),
-                                          static_cast<std::uint32_t>(PStatus::idle), rt::acq_rel)) {
-    acquirep(mp, oldp);  // wirep
+                                          static_cast<std::uint32_t>(PStatus::idle), rt::acquire)) {
+    wirep_reacquired(mp, oldp);
     return true;
   }
-  if (sched->npidle.load(rt::relaxed) > 0) {  // relaxed: a hint, pidleget decides under the lock
-    P* pp;
-    {
-      rt::LockGuard g(sched->lock);
-      pp = pidleget();
-    }
-    if (pp) {
-      acquirep(mp, pp);
-      return true;
-    }
-  }
-  return false;
+  return exitsyscallfast_pidle(mp);
 }
 
 // Go's exitsyscall0, on g0: no P could be had.
@@ -76,19 +113,30 @@ G* exitsyscall0(M* mp, G* gp) GMPKIT_NO_TSA {
   return nullptr;
 }
 
-}  // namespace
+// exitsyscall without a P: park on g0 until exitsyscall0 or a scheduler
+// hands the G a P again.
+[[gnu::noinline]] void exitsyscall_slow(M* mp) {
+  mp->locks--;
+  sched->nsyscallslow.fetch_add(1, rt::relaxed);  // relaxed: statistics
+  mcall(exitsyscall0);  // resumes on some M with a P (or throws forced_unwind at shutdown)
+  P* pp = getm()->p;  // maybe another M than mp now
+  pp->syscalltick.store(pp->syscalltick.load(rt::relaxed) + 1, rt::relaxed);  // relaxed: as above
+}
 
-void entersyscall() {
-  M* mp = getm();
+// The bodies below have internal linkage so that detail::entersyscall /
+// detail::exitsyscall (the fast path's only callers) inline them: the
+// library is PIC, and GCC does not inline interposable global functions.
+inline void entersyscall_impl(M* mp) {
   G* gp = mp ? mp->curg : nullptr;
-  if (gp == nullptr) throw usage_error("gmpkit: syscall() called outside a goroutine");
-  if (stw::holds_stopped_world(mp)) {
+  if (GMPKIT_UNLIKELY(gp == nullptr)) outside_goroutine(false);
+  P* pp = mp->p;
+  p_count(pp->nsyscall);  // we own pp until the status store below
+  if (GMPKIT_UNLIKELY(stw::holds_stopped_world(mp))) {
     mp->stw_syscalls++;  // the world is stopped: nothing to hand off, run it inline
     return;
   }
   mp->locks++;
   casgstatus(gp, GStatus::running, GStatus::syscall);
-  P* pp = mp->p;
   mp->syscalltick = pp->syscalltick.load(rt::relaxed);  // relaxed: our own P's counter
   pp->m = nullptr;
   mp->oldp = pp;
@@ -96,20 +144,15 @@ void entersyscall() {
   // seq_cst: either stopTheWorld (store gcwaiting, then scan for syscall
   // Ps) sees this status, or we see gcwaiting below (Go's entersyscall_gcwait).
   pp->status.store(static_cast<std::uint32_t>(PStatus::syscall), rt::seq_cst);
-  if (sched->gcwaiting.load(rt::seq_cst)) {  // seq_cst: as above
-    rt::LockGuard g(sched->lock);
-    // acq_rel: the CAS competes with stopTheWorld's and sysmon's for the P.
-    if (pp->status.cas(static_cast<std::uint32_t>(PStatus::syscall),
-                       static_cast<std::uint32_t>(PStatus::gcstop), rt::acq_rel))
-      stw::stw_stop_p_locked(pp);
-  }
+  if (GMPKIT_UNLIKELY(sched->gcwaiting.load(rt::seq_cst)))  // seq_cst: as above
+    entersyscall_gcwait(pp);
   mp->locks--;
 }
 
-void entersyscallblock() {
-  M* mp = getm();
+[[gnu::noinline]] void entersyscallblock_impl(M* mp) {
   G* gp = mp ? mp->curg : nullptr;
-  if (gp == nullptr) throw usage_error("gmpkit: syscall_block() called outside a goroutine");
+  if (gp == nullptr) outside_goroutine(true);
+  p_count(mp->p->nsyscall);  // we own the P until releasep
   if (stw::holds_stopped_world(mp)) {
     mp->stw_syscalls++;  // as in entersyscall
     return;
@@ -124,42 +167,41 @@ void entersyscallblock() {
   mp->locks--;
 }
 
-void exitsyscall() {
-  M* mp = getm();
-  G* gp = mp->curg;
-  if (mp->stw_syscalls > 0) {
+inline void exitsyscall_impl(M* mp) {
+  if (GMPKIT_UNLIKELY(mp->stw_syscalls > 0)) {
     mp->stw_syscalls--;
     return;
   }
+  G* gp = mp->curg;
   mp->locks++;
   gp->waitsince.store(0, rt::relaxed);  // relaxed: diagnostics (g.hpp)
   P* oldp = mp->oldp;
   mp->oldp = nullptr;
-  if (exitsyscallfast(mp, oldp)) {
-    P* pp = mp->p;
-    pp->syscalltick.store(pp->syscalltick.load(rt::relaxed) + 1,
-                          rt::relaxed);  // relaxed: sysmon reads a sample
-    casgstatus(gp, GStatus::syscall, GStatus::running);
-    mp->locks--;
-    if (gp->unwinding) throw forced_unwind{};
-    return;
-  }
+  if (GMPKIT_UNLIKELY(!exitsyscallfast(mp, oldp))) return exitsyscall_slow(mp);
+  P* pp = mp->p;
+  pp->syscalltick.store(pp->syscalltick.load(rt::relaxed) + 1,
+                        rt::relaxed);  // relaxed: sysmon reads a sample
+  casgstatus(gp, GStatus::syscall, GStatus::running);
   mp->locks--;
-  sched->nsyscallslow.fetch_add(1, rt::relaxed);  // relaxed: statistics
-  mcall(exitsyscall0);  // resumes on some M with a P (or throws forced_unwind at shutdown)
-  P* pp = getm()->p;
-  pp->syscalltick.store(pp->syscalltick.load(rt::relaxed) + 1, rt::relaxed);  // relaxed: as above
+  if (GMPKIT_UNLIKELY(gp->unwinding)) throw_forced_unwind();
 }
+
+}  // namespace
+
+void entersyscall(M* mp) { entersyscall_impl(mp); }
+void entersyscallblock(M* mp) { entersyscallblock_impl(mp); }
+void exitsyscall(M* mp) { exitsyscall_impl(mp); }
 
 }  // namespace gmpkit::sysmon
 
 namespace gmpkit::detail {
-void entersyscall(bool block) {
-  if (block)
-    sysmon::entersyscallblock();
+void* entersyscall(bool block) {
+  core::M* mp = core::getm();
+  if (GMPKIT_UNLIKELY(block))
+    sysmon::entersyscallblock_impl(mp);
   else
-    sysmon::entersyscall();
-  core::sched->nsyscalls.fetch_add(1, rt::relaxed);  // relaxed: statistics
+    sysmon::entersyscall_impl(mp);
+  return mp;
 }
-void exitsyscall() { sysmon::exitsyscall(); }
+void exitsyscall(void* m) { sysmon::exitsyscall_impl(static_cast<core::M*>(m)); }
 }  // namespace gmpkit::detail

@@ -7,10 +7,16 @@
 // Lock rules: called on a G, without runtime locks held.
 #pragma once
 
+namespace gmpkit::core {
+struct M;
+}
+
 namespace gmpkit::sysmon {
 
-void entersyscall();
-void entersyscallblock();
-void exitsyscall();
+// mp: the calling thread's M (getm(); nullptr off the runtime's threads).
+void entersyscall(core::M* mp);
+void entersyscallblock(core::M* mp);
+// mp: the M passed to entersyscall* (the G stayed on this thread).
+void exitsyscall(core::M* mp);
 
 }  // namespace gmpkit::sysmon
