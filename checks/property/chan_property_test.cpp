@@ -333,7 +333,10 @@ struct Spawn : Cmd {
     RC_PRE(m.nready(cases) <= 1);  // otherwise Go picks one at random
     // Two cases on one channel: Go's lock order does not say which one a
     // waker finds first.
-    RC_PRE(cases.size() == 1 || cases[0].ch != cases[1].ch);
+    // RC_PRE decomposes its expression (operator overloading), so `a || b`
+    // inside it evaluates both sides: compute the bool first.
+    const bool distinct_channels = cases.size() == 1 || cases[0].ch != cases[1].ch;
+    RC_PRE(distinct_channels);
     RC_PRE(m.actors.size() < 24u);
   }
   void apply(Model& m) const override { m.start(cases); }

@@ -11,7 +11,7 @@
 
 namespace sim = gmpkit::testing::sim;
 
-int main(int argc, char** argv) {
+int main(int /*argc*/, char** argv) {
   int failures = 0;
   const std::uint64_t seeds[] = {1, 7, 42, 0xdeadbeef};
   for (const auto& prog : gmpkit::simtest::programs()) {

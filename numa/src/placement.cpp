@@ -92,6 +92,9 @@ struct Provider {
       samples_bad{0};
   std::vector<std::atomic<std::int64_t>> per_node = std::vector<std::atomic<std::int64_t>>(64);
   std::vector<std::int64_t> last_per_node;
+  ~Provider() {
+    for (auto s : sets) hwloc_bitmap_free(s);
+  }
 };
 
 Provider& prov() {

@@ -167,6 +167,8 @@ int cmd_run(RunArgs a) {
                        {"samples_ok", b.samples_ok},
                        {"samples_bad", b.samples_bad},
                        {"binds_per_node", b.binds_per_node},
+                       {"local_steals", st.local_steals},
+                       {"remote_steals", st.remote_steals},
                        {"all_verified", verified}};
       std::printf(
           "%-11s bindings: %lld binds, %lld verified, %lld failed, %lld unverifiable "
