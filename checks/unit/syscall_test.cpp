@@ -132,6 +132,41 @@ TEST(Syscall, ManyShortSyscallsRaceRetake) {
   });
 }
 
+// A goroutine looping on short syscalls changes its P's syscalltick at every
+// call, so sysmon never sees "the same syscall for a whole tick", and the
+// fast exitsyscall takes the P back each time. As in Go's retake, the time
+// slice covers _Psyscall too: after one slice the P is retaken and the
+// goroutine waiting on the global runq runs. (Before this rule the waiter
+// ran only when a preemption signal happened to land between two syscalls:
+// Go.TestPreemptionAfterSyscall took 6.8 s under ASan at -j2 in CI.)
+TEST(Syscall, ShortSyscallLoopIsRetakenAfterATimeSlice) {
+  gmpkit::run(procs(1), [] {
+    // Enough 5 µs calls to outlast the 10 ms slice by two orders of magnitude
+    // on a loaded machine; the loop normally ends long before.
+    constexpr long kMaxCalls = 400000;
+    auto stop = std::make_shared<std::atomic<bool>>(false);
+    auto calls = std::make_shared<std::atomic<long>>(0);
+    gmpkit::WaitGroup wg;
+    wg.add(1);
+    gmpkit::go([stop, calls, &wg] {
+      while (!stop->load() && calls->load() < kMaxCalls) {
+        gmpkit::syscall([] {
+          const auto end = std::chrono::steady_clock::now() + 5us;
+          while (std::chrono::steady_clock::now() < end) {}
+        });
+        calls->fetch_add(1);
+      }
+      wg.done();
+    });
+    const auto before = gmpkit::metrics().handoffs;
+    gmpkit::yield();  // to the global runq; the only P goes to the looper
+    stop->store(true);
+    wg.wait();
+    EXPECT_LT(calls->load(), kMaxCalls) << "the waiting goroutine never got the P back";
+    EXPECT_GT(gmpkit::metrics().handoffs, before);
+  });
+}
+
 // Shutdown while a goroutine is inside a syscall: run() waits for the call
 // to return, then the goroutine never runs user code again and its locals
 // are destroyed.

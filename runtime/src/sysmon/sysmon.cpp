@@ -139,7 +139,14 @@ int retake(std::int64_t now) {
   int n = 0;
   for (P* pp : sched->allp) {
     PStatus s = pp->pstatus();
-    if (s == PStatus::running) {
+    bool sysretake = false;
+    // As Go, the time slice covers _Psyscall too: a G that loops on short
+    // syscalls changes syscalltick at every call, so the one-tick rule
+    // below would never see the same syscall twice, and exitsyscallfast
+    // gets the P back each time — a G queued behind it (runnext) would wait
+    // until a preemption signal happened to land in the few instructions it
+    // runs between syscalls. After a slice the P is retaken regardless.
+    if (s == PStatus::running || s == PStatus::syscall) {
       std::uint32_t t =
           pp->schedtick.load(rt::relaxed);  // relaxed: a sample; staleness costs one round
       if (pp->sysmon_schedtick != t) {
@@ -147,11 +154,13 @@ int retake(std::int64_t now) {
         pp->sysmon_schedwhen = now;
       } else if (pp->sysmon_schedwhen + slice <= now) {
         preemptone(pp);  // sysmon/preempt.cpp: flag + SIGURG; re-sent every round until honoured
+        sysretake = true;
       }
-    } else if (s == PStatus::syscall) {
+    }
+    if (s == PStatus::syscall) {
       // Retake a P that has been in a syscall for more than one sysmon tick.
       std::uint32_t t = pp->syscalltick.load(rt::relaxed);  // relaxed: a sample
-      if (pp->sysmon_syscalltick != t) {
+      if (!sysretake && pp->sysmon_syscalltick != t) {
         pp->sysmon_syscalltick = t;
         pp->sysmon_syscallwhen = now;
         continue;
