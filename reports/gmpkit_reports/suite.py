@@ -125,14 +125,36 @@ def workloads(profile: str) -> list[Workload]:
     w.append(Workload("fan_out_steal/procs:2", "scheduling", "4096 x 1 us goroutines spread by stealing, per G",
                       GBench("proc_bench", "^BM_FanOutWork/procs:2/")))
     w.append(Workload("ping_pong_hog", "scheduling", "Go's BenchmarkPingPongHog (procs 1), per op",
-                      GBench("chan_bench", "^PingPongHog/")))
+                      GBench("chan_bench", "^PingPongHog/"), (_go("pingponghog", 1),)))
     w.append(Workload("chan_contended", "scheduling", "Go's BenchmarkChanContended, per op",
-                      GBench("chan_bench", "^ChanContended/")))
+                      GBench("chan_bench", "^ChanContended/"), (_go("chancontended", 0),)))
     w.append(Workload("select_contended", "scheduling", "Go's BenchmarkSelectSyncContended, per op",
-                      GBench("select_bench", "^SelectSyncContended/")))
+                      GBench("select_bench", "^SelectSyncContended/"), (_go("selectcontended", 0),)))
+    # Go's proc_test.go benchmarks at Go's default GOMAXPROCS (all Ps: procs 0)
+    w.append(Workload("create_goroutines", "scheduling",
+                      "Go's BenchmarkCreateGoroutines: a chain of goroutines each starting the next, per G",
+                      GBench("proc_bench", "^CreateGoroutines/"), (_go("creategoroutines", 0),)))
+    w.append(Workload("create_goroutines_parallel", "scheduling",
+                      "Go's BenchmarkCreateGoroutinesParallel: gomaxprocs chains at once, per G",
+                      GBench("proc_bench", "^CreateGoroutinesParallel/"),
+                      (_go("creategoroutines", 0, "-parallel"),)))
+    delays_us = (0, 10) if profile == "quick" else (0, 2, 10, 50)
+    for kind, what, exe in (("spinning", "spinning", "Spinning"), ("syscall", "a blocking nanosleep syscall", "Syscall")):
+        for us in delays_us:
+            w.append(Workload(f"wakeup_parallel_{kind}/delay:{us}us", "scheduling",
+                              f"Go's BenchmarkWakeupParallel{exe}: channel ping-pong, {us} us (+5 us before a send) "
+                              f"of {what} between wake-ups, per round trip",
+                              GBench("proc_bench", f"^WakeupParallel{exe}/delay_ns:{us * 1000}/"),
+                              (_go("wakeupparallel", 0, "-spin", kind, "-delay", f"{us}us"),)))
+    for n in ((128,) if profile == "quick" else (128, 256)):
+        w.append(Workload(f"matmult/n:{n}", "scheduling",
+                          "Go's BenchmarkMatmult: fork-join divide-and-conquer C += A*B (cutoff 8), per multiply-add",
+                          GBench("proc_bench", f"^Matmult/n:{n}/"),
+                          (_go("matmult", 0, "-n", str(n)), Peer("tbb", "tbb_peer", ("matmult", "--size", str(n))))))
     # --- system calls
+    # Go peer: runtime.entersyscall + exitsyscall around nothing (syscall.Syscall minus its trap)
     w.append(Workload("syscall/fast_path", "syscalls", "gmpkit::syscall of an empty call",
-                      GBench("stw_bench", "^BM_SyscallFastPath/")))
+                      GBench("stw_bench", "^BM_SyscallFastPath/"), (_go("syscallfast", 2),)))
     w.append(Workload("syscall/block", "syscalls", "gmpkit::syscall_block of an empty call (handoff)",
                       GBench("stw_bench", "^BM_SyscallBlock/")))
     w.append(Workload("syscall/handoff_stall", "syscalls",

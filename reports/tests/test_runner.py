@@ -97,3 +97,13 @@ def test_every_suite_filter_names_a_known_executable() -> None:
             assert w.gmpkit.exe in exes, w.name
             assert w.section in ("preemption", "stw", "runq", "scheduling", "syscalls")
     assert json.dumps([w.name for w in suite.workloads("quick")])
+
+
+def test_every_go_peer_names_a_program() -> None:
+    go_dir = Path(__file__).resolve().parents[2] / "stress" / "bench" / "peers" / "go"
+    for prof in suite.PROFILES:
+        for w in suite.workloads(prof):
+            for p in w.peers:
+                if p.impl == "go":
+                    assert p.program.startswith("go/"), w.name
+                    assert (go_dir / p.program[3:] / "main.go").is_file(), (w.name, p.program)

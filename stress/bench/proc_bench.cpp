@@ -39,11 +39,42 @@
 //                                  Time per goroutine. Same workload in the
 //                                  Go / oneTBB / Boost.Fiber peers
 //                                  (stress/bench/peers).
+//
+// Ports of Go 1.19's runtime/proc_test.go benchmarks (Go's names; one
+// iteration is one of Go's b.N units, so Time compares with `go test -bench`
+// ns/op; all Ps as Go's default GOMAXPROCS). The Go peers in
+// stress/bench/peers/go run the same code with result.Loop.
+//   CreateGoroutines               one chain: each goroutine starts the next
+//                                  and exits. Time per goroutine.
+//   CreateGoroutinesParallel       gomaxprocs() chains at once.
+//   WakeupParallelSpinning/delay_ns:D  two goroutines alternate as sender and
+//                                  receiver on unbuffered channels; before
+//                                  each receive a goroutine spins D, before
+//                                  each send D + 5 us (Go's wakeDelay). One
+//                                  iteration = each side sends once and
+//                                  receives once. Needs gomaxprocs() > 1.
+//   WakeupParallelSyscall/delay_ns:D   the same with the delay spent in a
+//                                  blocking nanosleep inside gmpkit::syscall
+//                                  (Go: syscall.Nanosleep, sysNanosleep).
+//   Matmult/n:N                    recursive divide-and-conquer C += A*B of
+//                                  N x N doubles: the larger of the i/j
+//                                  extents is split in two with a goroutine
+//                                  for one half (joined over a 1-buffered
+//                                  channel), k is split serially, blocks
+//                                  below 8 are computed directly. Go sizes
+//                                  N = cbrt(b.N) + 1; here N is fixed (a
+//                                  stable workload for peers and history)
+//                                  and Time is per multiply-add (N^3 per
+//                                  product, Go's ns/op). oneTBB peer:
+//                                  tbb_peer matmult.
 #include <benchmark/benchmark.h>
+#include <time.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <vector>
 
 #include "bench_util.hpp"
 #include "gmpkit/gmpkit.hpp"
@@ -305,5 +336,186 @@ BENCHMARK(BM_Skynet)
     ->Arg(1000000)
     ->UseRealTime()
     ->MeasureProcessCPUTime();
+
+// ---------------------------------------------------------------------------
+// Go's benchmarkCreateGoroutines: f(n) starts f(n-1) and exits; f(0) signals c.
+// c outlives every goroutine of the chain (main waits for it), so they hold a
+// plain pointer, as Go's closure holds the channel reference.
+void create_chain(gmpkit::Chan<bool>* c, std::int64_t n) {
+  if (n == 0) {
+    c->send(true);
+    return;
+  }
+  gmpkit::go([c, n] { create_chain(c, n - 1); });
+}
+
+void create_goroutines(benchmark::State& state, bool parallel) {
+  int procs = 0;
+  gmpkit_bench::in_runtime(state, 0, [&] {
+    procs = gmpkit::gomaxprocs();
+    const int chains = parallel ? procs : 1;
+    while (state.KeepRunningBatch(state.max_iterations)) {
+      gmpkit::Chan<bool> c(0);
+      const std::int64_t per_chain = state.max_iterations / chains;
+      for (int i = 0; i < chains; i++) gmpkit::go([&c, per_chain] { create_chain(&c, per_chain); });
+      for (int i = 0; i < chains; i++) c.recv();
+    }
+  });
+  state.counters["procs"] = procs;
+  state.SetLabel("time per goroutine");
+}
+void CreateGoroutines(benchmark::State& state) { create_goroutines(state, false); }
+void CreateGoroutinesParallel(benchmark::State& state) { create_goroutines(state, true); }
+BENCHMARK(CreateGoroutines)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(CreateGoroutinesParallel)->UseRealTime()->MeasureProcessCPUTime();
+
+// ---------------------------------------------------------------------------
+// Go's benchmarkWakeupParallel (see the comment there): with both goroutines
+// on their own cores, Time = 2 * (runtime overhead + send/receive + delay +
+// wakeDelay), so a row minus 2 * (delay + 5 us) estimates the wake-up cost.
+struct Empty {};
+constexpr std::chrono::nanoseconds kWakeDelay{5000};
+
+template <class Spin>
+void wakeup_parallel(benchmark::State& state, Spin spin) {
+  const std::chrono::nanoseconds delay{state.range(0)};
+  int procs = 0;
+  gmpkit_bench::in_runtime(state, 0, [&] {
+    procs = gmpkit::gomaxprocs();
+    if (procs == 1) {
+      state.SkipWithError("needs gomaxprocs() > 1 (Go skips at GOMAXPROCS=1)");
+      return;
+    }
+    while (state.KeepRunningBatch(state.max_iterations)) {
+      const std::int64_t n = state.max_iterations;
+      gmpkit::Chan<Empty> ping(0), pong(0), start(0), done(0);
+      gmpkit::go([&] {
+        start.recv();
+        for (std::int64_t i = 0; i < n; i++) {
+          spin(delay + kWakeDelay);  // sender
+          ping.send({});
+          spin(delay);  // receiver
+          pong.recv();
+        }
+        done.send({});
+      });
+      gmpkit::go([&] {
+        for (std::int64_t i = 0; i < n; i++) {
+          spin(delay);  // receiver
+          ping.recv();
+          spin(delay + kWakeDelay);  // sender
+          pong.send({});
+        }
+        done.send({});
+      });
+      start.send({});
+      done.recv();
+      done.recv();
+    }
+  });
+  state.counters["procs"] = procs;
+  state.SetLabel("1 iteration = each goroutine sends once and receives once");
+}
+
+void spin_until(std::chrono::nanoseconds d) {
+  const auto end = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < end) {}
+}
+
+// Go's sysNanosleep (runtime_linux_test.go): a blocking nanosleep that keeps
+// the goroutine on its M, retried on EINTR.
+void sys_nanosleep(std::chrono::nanoseconds d) {
+  gmpkit::syscall([d] {
+    timespec ts{static_cast<time_t>(d.count() / 1000000000),
+                static_cast<long>(d.count() % 1000000000)};
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {}
+  });
+}
+
+void WakeupParallelSpinning(benchmark::State& state) { wakeup_parallel(state, spin_until); }
+void WakeupParallelSyscall(benchmark::State& state) { wakeup_parallel(state, sys_nanosleep); }
+void wakeup_delays(benchmark::internal::Benchmark* b) {
+  b->ArgName("delay_ns");
+  for (long us : {0, 1, 2, 5, 10, 20, 50, 100}) b->Arg(us * 1000);
+}
+BENCHMARK(WakeupParallelSpinning)->Apply(wakeup_delays)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(WakeupParallelSyscall)->Apply(wakeup_delays)->UseRealTime()->MeasureProcessCPUTime();
+
+// ---------------------------------------------------------------------------
+// Go's BenchmarkMatmult / matmult (proc_test.go), threshold 8. Rows of
+// doubles as Go's Matrix ([][]float64). The matrices outlive the recursion and
+// a parent waits for its child's done channel, so children hold pointers.
+using Matrix = std::vector<std::vector<double>>;
+constexpr int kMatmultThreshold = 8;
+
+Matrix make_matrix(int n) {
+  Matrix m(static_cast<std::size_t>(n), std::vector<double>(static_cast<std::size_t>(n)));
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < n; j++) m[i][j] = static_cast<double>(i * n + j);
+  return m;
+}
+
+void matmult(gmpkit::Chan<Empty>* done, const Matrix* A, const Matrix* B, Matrix* C, int i0, int i1,
+             int j0, int j1, int k0, int k1, int threshold) {
+  const int di = i1 - i0, dj = j1 - j0, dk = k1 - k0;
+  if (di >= dj && di >= dk && di >= threshold) {  // divide in two by y axis
+    const int mi = i0 + di / 2;
+    gmpkit::Chan<Empty> done1(1);
+    gmpkit::go([=, &done1] { matmult(&done1, A, B, C, i0, mi, j0, j1, k0, k1, threshold); });
+    matmult(nullptr, A, B, C, mi, i1, j0, j1, k0, k1, threshold);
+    done1.recv();
+  } else if (dj >= dk && dj >= threshold) {  // divide in two by x axis
+    const int mj = j0 + dj / 2;
+    gmpkit::Chan<Empty> done1(1);
+    gmpkit::go([=, &done1] { matmult(&done1, A, B, C, i0, i1, j0, mj, k0, k1, threshold); });
+    matmult(nullptr, A, B, C, i0, i1, mj, j1, k0, k1, threshold);
+    done1.recv();
+  } else if (dk >=
+             threshold) {  // divide in two by "k" axis, serially (the halves write the same C)
+    const int mk = k0 + dk / 2;
+    matmult(nullptr, A, B, C, i0, i1, j0, j1, k0, mk, threshold);
+    matmult(nullptr, A, B, C, i0, i1, j0, j1, mk, k1, threshold);
+  } else {  // small enough: compute directly
+    for (int i = i0; i < i1; i++)
+      for (int j = j0; j < j1; j++)
+        for (int k = k0; k < k1; k++) (*C)[i][j] += (*A)[i][k] * (*B)[k][j];
+  }
+  if (done != nullptr) done->send({});
+}
+
+// Checks C == C0 + A*B at a few places. The k halves run in order, so every
+// C[i][j] sums its products in k order, and the integer-valued doubles stay
+// below 2^53: the comparison is exact.
+bool matmult_correct(const Matrix& A, const Matrix& B, const Matrix& C0, const Matrix& C, int n) {
+  for (int i : {0, n / 3, n - 1})
+    for (int j : {0, n / 2, n - 1}) {
+      double want = C0[i][j];
+      for (int k = 0; k < n; k++) want += A[i][k] * B[k][j];
+      if (C[i][j] != want) return false;
+    }
+  return true;
+}
+
+void Matmult(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  const std::int64_t ops = std::int64_t{n} * n * n;
+  int procs = 0;
+  gmpkit_bench::in_runtime(state, 0, [&] {
+    procs = gmpkit::gomaxprocs();
+    const Matrix A = make_matrix(n), B = make_matrix(n), C0 = make_matrix(n);
+    Matrix C = C0;
+    matmult(nullptr, &A, &B, &C, 0, n, 0, n, 0, n, kMatmultThreshold);  // untimed: check + warm-up
+    if (!matmult_correct(A, B, C0, C, n)) {
+      state.SkipWithError("matmult: wrong product");
+      return;
+    }
+    while (state.KeepRunningBatch(ops))
+      matmult(nullptr, &A, &B, &C, 0, n, 0, n, 0, n, kMatmultThreshold);
+    benchmark::DoNotOptimize(C[n / 2][n / 2]);
+  });
+  state.counters["procs"] = procs;
+  state.SetLabel("time per multiply-add (n^3 per product)");
+}
+BENCHMARK(Matmult)->ArgName("n")->Arg(128)->Arg(256)->UseRealTime()->MeasureProcessCPUTime();
 
 }  // namespace

@@ -1,0 +1,2 @@
+// Empty: lets syscallfast declare the bodyless functions it links to the
+// runtime with go:linkname (as package syscall does).
