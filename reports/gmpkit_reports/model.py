@@ -92,7 +92,8 @@ def peer_rows(machine_id: str, run: Run) -> list[dict[str, Any]]:
                      "peer": impl, "ratio": r, "low": lo, "high": hi,
                      "gmpkit_median": stats.summarize(mine[wl]["samples"]).median,
                      "peer_median": stats.summarize(pb["samples"]).median,
-                     "n_gmpkit": len(mine[wl]["samples"]), "n_peer": len(pb["samples"])})
+                     "n_gmpkit": len(mine[wl]["samples"]), "n_peer": len(pb["samples"]),
+                     "peer_counters": {k: stats.summarize(v).median for k, v in pb.get("counters", {}).items()}})
     return rows
 
 

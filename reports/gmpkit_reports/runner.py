@@ -128,7 +128,11 @@ def run_peer(path: Path, p: suite.Peer, min_time: float) -> tuple[float, dict[st
         raise RunError(f"{path}: printed no result line")
     line = json.loads(out[-1])
     value = float(line["ns_per_op"] if p.value == "ns_per_op" else line["counters"][p.value])
-    counters = {k: float(v) for k, v in (line.get("counters") or {}).items()}
+    have = line.get("counters") or {}
+    missing = [c for c in p.counters if c not in have]
+    if missing:
+        raise RunError(f"{path}: its result line has no counter {missing}")
+    counters = {c: float(have[c]) for c in p.counters}
     hists = {h: line["histograms"][h] for h in p.histograms}
     return value, counters, hists, str(line.get("version"))
 
@@ -191,8 +195,7 @@ def run_suite(profile: suite.Profile, build_dir: Path, go_bin: Path, name_filter
                     continue
                 pv, pc, ph, version = run_peer(path, p, profile.min_time)
                 peers[p.impl] = {"available": True, "version": version, "reason": None}
-                # A peer's counters may differ per line; keep the ones every repetition has.
-                add(w, p.impl, f"{p.program} {' '.join(p.args)}".strip(), pv, {}, ph)
+                add(w, p.impl, f"{p.program} {' '.join(p.args)}".strip(), pv, pc, ph)
                 parts.append(f"{p.impl} {_fmt(pv)}")
             print(f"[{time.monotonic() - t_start:6.0f} s] rep {rep + 1}/{profile.repetitions} "
                   f"[{step}/{total}] {w.section:10s} {w.name:40s} {'  '.join(parts)}", file=log, flush=True)

@@ -33,6 +33,8 @@ def csv_text(model: dict[str, Any]) -> str:
                   b["comparison"])
     for p in model["peers"]:
         _emit(rows, "peer_ratio", p["machine_id"], p["commit"], p["section"], p["workload"], p["peer"], p)
+        _emit(rows, "peer_counter", p["machine_id"], p["commit"], p["section"], p["workload"], p["peer"],
+              p["peer_counters"])
     for g in model["peer_geomeans"]:
         _emit(rows, "peer_geomean", g["machine_id"], "", g["section"], "", g["peer"], g)
     for h in model["histograms"]:

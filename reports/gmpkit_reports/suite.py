@@ -32,6 +32,7 @@ class Peer:
     env: tuple[tuple[str, str], ...] = ()
     value: str = "ns_per_op"  # or a counter of the peer's line
     histograms: tuple[str, ...] = ()
+    counters: tuple[str, ...] = ()  # counters of the peer's line kept per repetition
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,9 @@ def _lat(name: str) -> tuple[str, ...]:
     return (f"{name}_p50_ns", f"{name}_p99_ns", f"{name}_p999_ns", f"{name}_max_ns")
 
 
-def _go(program: str, procs: int, *args: str, value: str = "ns_per_op", hist: tuple[str, ...] = ()) -> Peer:
-    return Peer("go", f"go/{program}", args, (("GOMAXPROCS", str(procs)),), value, hist)
+def _go(program: str, procs: int, *args: str, value: str = "ns_per_op", hist: tuple[str, ...] = (),
+        counters: tuple[str, ...] = ()) -> Peer:
+    return Peer("go", f"go/{program}", args, (("GOMAXPROCS", str(procs)),), value, hist, counters)
 
 
 def workloads(profile: str) -> list[Workload]:
@@ -149,12 +151,12 @@ def workloads(profile: str) -> list[Workload]:
     for n in ((128,) if profile == "quick" else (128, 256)):
         w.append(Workload(f"matmult/n:{n}", "scheduling",
                           "Go's BenchmarkMatmult: fork-join divide-and-conquer C += A*B (cutoff 8), per multiply-add",
-                          GBench("proc_bench", f"^Matmult/n:{n}/"),
-                          (_go("matmult", 0, "-n", str(n)), Peer("tbb", "tbb_peer", ("matmult", "--size", str(n))))))
+                          GBench("proc_bench", f"^Matmult/n:{n}/", counters=("serial_ns_per_op",)),
+                          (_go("matmult", 0, "-n", str(n), counters=("serial_ns_per_op",)), Peer("tbb", "tbb_peer", ("matmult", "--size", str(n))))))
     # --- system calls
     # Go peer: runtime.entersyscall + exitsyscall around nothing (syscall.Syscall minus its trap)
     w.append(Workload("syscall/fast_path", "syscalls", "gmpkit::syscall of an empty call",
-                      GBench("stw_bench", "^BM_SyscallFastPath/"), (_go("syscallfast", 2),)))
+                      GBench("stw_bench", "^BM_SyscallFastPath/"), (_go("syscallfast", 2, counters=("syscall_getpid_ns", "rawsyscall_getpid_ns", "difference_ns")),)))
     w.append(Workload("syscall/block", "syscalls", "gmpkit::syscall_block of an empty call (handoff)",
                       GBench("stw_bench", "^BM_SyscallBlock/")))
     w.append(Workload("syscall/handoff_stall", "syscalls",

@@ -109,3 +109,21 @@ def test_collect_merges_trees_and_rejects_conflicts(tmp_path: Path, runs: dict[s
     r = cli("collect", "--out", str(tmp_path / "m2"), str(src1), str(src2))
     assert r.returncode == 2 and "conflict.json" in r.stderr
     assert not (tmp_path / "m2").exists()
+
+
+def test_render_keeps_peer_counters_in_the_sidecar(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURE_DATA, data)
+    for f in data.glob("*/*.json"):  # every run: whichever is the focus has them
+        doc = json.loads(f.read_text())
+        for b in doc["benchmarks"]:
+            if b["impl"] == "go" and b["workload"] == "skynet":
+                b["counters"] = {"serial_ns_per_op": [float(2 + i % 3) for i in range(len(b["samples"]))]}
+        f.write_text(json.dumps(doc))
+    out = tmp_path / "report.html"
+    r = cli("render", "--data", str(data), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    rows = [r for r in csv.DictReader(out.with_suffix(".csv").open())
+            if r["table"] == "peer_counter" and r["workload"] == "skynet"]
+    assert rows and {(r["impl"], r["field"]) for r in rows} == {("go", "serial_ns_per_op")}  # per machine
+    assert all(float(r["value"]) == 3.0 for r in rows)  # the median of 2, 3, 4, 2, 3, ...

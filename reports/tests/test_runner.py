@@ -25,7 +25,7 @@ echo ']}'
 """
 PEER = r"""#!/bin/sh
 echo "$(basename "$0") $*" >> "$LOG"
-echo '{"impl":"go","version":"go1.19.8","workload":"w","ns_per_op":3000,"iterations":10}'
+echo '{"impl":"go","version":"go1.19.8","workload":"w","ns_per_op":3000,"iterations":10,"counters":{"serial_ns":7,"x":1}}'
 """
 
 
@@ -50,7 +50,7 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def workloads(profile: str) -> list[suite.Workload]:
     g = suite.GBench("fake_bench", "^BM_X/", histograms=("pause",), counters=("pause_p50_ns",))
-    return [suite.Workload("a", "stw", "m", g, (suite.Peer("go", "go/peer", ("-x",)),)),
+    return [suite.Workload("a", "stw", "m", g, (suite.Peer("go", "go/peer", ("-x",), counters=("serial_ns",)),)),
             suite.Workload("b", "runq", "m", suite.GBench("fake_bench", "^BM_X/", "pause_p50_ns", 2.0))]
 
 
@@ -65,6 +65,7 @@ def test_interleaved_run_makes_a_valid_result(fake: Path, monkeypatch: pytest.Mo
     assert by[("a", "gmpkit")]["samples"] == [1500.0] * 3  # 1.5 us -> ns
     assert by[("b", "gmpkit")]["samples"] == [2046.0] * 3  # counter x scale
     assert by[("a", "go")]["samples"] == [3000.0] * 3
+    assert by[("a", "go")]["counters"] == {"serial_ns": [7.0] * 3}  # only the counters the suite names
     assert by[("a", "gmpkit")]["histograms"]["pause"][0]["count"] == 4  # the last line per name wins
     assert doc["peers"]["go"] == {"available": True, "version": "go1.19.8", "reason": None}
     assert doc["config"]["procs"] == 2 and doc["build"]["build_type"] == "Release"
@@ -107,3 +108,12 @@ def test_every_go_peer_names_a_program() -> None:
                 if p.impl == "go":
                     assert p.program.startswith("go/"), w.name
                     assert (go_dir / p.program[3:] / "main.go").is_file(), (w.name, p.program)
+
+
+def test_missing_peer_counter_is_an_error(fake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def wl(profile: str) -> list[suite.Workload]:
+        return [suite.Workload("a", "stw", "m", suite.GBench("fake_bench", "^BM_X/"),
+                               (suite.Peer("go", "go/peer", counters=("absent_ns",)),))]
+    monkeypatch.setattr(suite, "workloads", wl)
+    with pytest.raises(runner.RunError, match="absent_ns"):
+        runner.run_suite(suite.Profile("quick", 1, 0.01), fake / "release", fake / "go", None, io.StringIO())

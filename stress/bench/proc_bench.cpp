@@ -65,11 +65,17 @@
 //                                  N = cbrt(b.N) + 1; here N is fixed (a
 //                                  stable workload for peers and history)
 //                                  and Time is per multiply-add (N^3 per
-//                                  product, Go's ns/op). oneTBB peer:
-//                                  tbb_peer matmult.
+//                                  product, Go's ns/op). Counter
+//                                  serial_ns_per_op: the same recursion
+//                                  without goroutines (best of 3), so the
+//                                  scheduling cost is Time - serial / procs
+//                                  (a peer ratio also compares compilers:
+//                                  the leaf loop is most of the work).
+//                                  oneTBB peer: tbb_peer matmult.
 #include <benchmark/benchmark.h>
 #include <time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -455,26 +461,38 @@ Matrix make_matrix(int n) {
   return m;
 }
 
+// parallel = false: the same recursion with both halves called in turn (no
+// goroutine, no channel) -- the serial baseline of the counter serial_ns_per_op.
 void matmult(gmpkit::Chan<Empty>* done, const Matrix* A, const Matrix* B, Matrix* C, int i0, int i1,
-             int j0, int j1, int k0, int k1, int threshold) {
+             int j0, int j1, int k0, int k1, int threshold, bool parallel = true) {
   const int di = i1 - i0, dj = j1 - j0, dk = k1 - k0;
   if (di >= dj && di >= dk && di >= threshold) {  // divide in two by y axis
     const int mi = i0 + di / 2;
-    gmpkit::Chan<Empty> done1(1);
-    gmpkit::go([=, &done1] { matmult(&done1, A, B, C, i0, mi, j0, j1, k0, k1, threshold); });
-    matmult(nullptr, A, B, C, mi, i1, j0, j1, k0, k1, threshold);
-    done1.recv();
+    if (parallel) {
+      gmpkit::Chan<Empty> done1(1);
+      gmpkit::go([=, &done1] { matmult(&done1, A, B, C, i0, mi, j0, j1, k0, k1, threshold); });
+      matmult(nullptr, A, B, C, mi, i1, j0, j1, k0, k1, threshold);
+      done1.recv();
+    } else {
+      matmult(nullptr, A, B, C, i0, mi, j0, j1, k0, k1, threshold, false);
+      matmult(nullptr, A, B, C, mi, i1, j0, j1, k0, k1, threshold, false);
+    }
   } else if (dj >= dk && dj >= threshold) {  // divide in two by x axis
     const int mj = j0 + dj / 2;
-    gmpkit::Chan<Empty> done1(1);
-    gmpkit::go([=, &done1] { matmult(&done1, A, B, C, i0, i1, j0, mj, k0, k1, threshold); });
-    matmult(nullptr, A, B, C, i0, i1, mj, j1, k0, k1, threshold);
-    done1.recv();
-  } else if (dk >=
-             threshold) {  // divide in two by "k" axis, serially (the halves write the same C)
+    if (parallel) {
+      gmpkit::Chan<Empty> done1(1);
+      gmpkit::go([=, &done1] { matmult(&done1, A, B, C, i0, i1, j0, mj, k0, k1, threshold); });
+      matmult(nullptr, A, B, C, i0, i1, mj, j1, k0, k1, threshold);
+      done1.recv();
+    } else {
+      matmult(nullptr, A, B, C, i0, i1, j0, mj, k0, k1, threshold, false);
+      matmult(nullptr, A, B, C, i0, i1, mj, j1, k0, k1, threshold, false);
+    }
+  } else if (dk >= threshold) {
+    // divide in two by "k" axis, always serially: both halves write the same C
     const int mk = k0 + dk / 2;
-    matmult(nullptr, A, B, C, i0, i1, j0, j1, k0, mk, threshold);
-    matmult(nullptr, A, B, C, i0, i1, j0, j1, mk, k1, threshold);
+    matmult(nullptr, A, B, C, i0, i1, j0, j1, k0, mk, threshold, parallel);
+    matmult(nullptr, A, B, C, i0, i1, j0, j1, mk, k1, threshold, parallel);
   } else {  // small enough: compute directly
     for (int i = i0; i < i1; i++)
       for (int j = j0; j < j1; j++)
@@ -509,6 +527,17 @@ void Matmult(benchmark::State& state) {
       state.SkipWithError("matmult: wrong product");
       return;
     }
+    // The serial baseline (untimed by Google Benchmark): the best of 3 serial
+    // products, so a row reads as Time ~ serial_ns_per_op / procs + overhead.
+    double serial_ns = 0;
+    for (int r = 0; r < 3; r++) {
+      const auto t0 = std::chrono::steady_clock::now();
+      matmult(nullptr, &A, &B, &C, 0, n, 0, n, 0, n, kMatmultThreshold, false);
+      const double ns =
+          std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+      serial_ns = r == 0 ? ns : std::min(serial_ns, ns);
+    }
+    state.counters["serial_ns_per_op"] = serial_ns / static_cast<double>(ops);
     while (state.KeepRunningBatch(ops))
       matmult(nullptr, &A, &B, &C, 0, n, 0, n, 0, n, kMatmultThreshold);
     benchmark::DoNotOptimize(C[n / 2][n / 2]);

@@ -1,6 +1,7 @@
 // matmult — Go 1.19 peer of proc_bench's Matmult/n:N: Go's matmult
 // (runtime/proc_test.go), threshold 8, for a fixed -n (Go's BenchmarkMatmult
-// derives n = cbrt(b.N) + 1). ns per multiply-add (n^3 per product).
+// derives n = cbrt(b.N) + 1). ns per multiply-add (n^3 per product); the
+// counter serial_ns_per_op is the same recursion without goroutines.
 package main
 
 import (
@@ -64,6 +65,35 @@ func matmult(done chan<- struct{}, A, B, C Matrix, i0, i1, j0, j1, k0, k1, thres
 	}
 }
 
+// matmultSerial is matmult with both halves called in turn (no goroutine,
+// no channel): the serial baseline of the counter serial_ns_per_op.
+func matmultSerial(A, B, C Matrix, i0, i1, j0, j1, k0, k1, threshold int) {
+	di := i1 - i0
+	dj := j1 - j0
+	dk := k1 - k0
+	if di >= dj && di >= dk && di >= threshold {
+		mi := i0 + di/2
+		matmultSerial(A, B, C, i0, mi, j0, j1, k0, k1, threshold)
+		matmultSerial(A, B, C, mi, i1, j0, j1, k0, k1, threshold)
+	} else if dj >= dk && dj >= threshold {
+		mj := j0 + dj/2
+		matmultSerial(A, B, C, i0, i1, j0, mj, k0, k1, threshold)
+		matmultSerial(A, B, C, i0, i1, mj, j1, k0, k1, threshold)
+	} else if dk >= threshold {
+		mk := k0 + dk/2
+		matmultSerial(A, B, C, i0, i1, j0, j1, k0, mk, threshold)
+		matmultSerial(A, B, C, i0, i1, j0, j1, mk, k1, threshold)
+	} else {
+		for i := i0; i < i1; i++ {
+			for j := j0; j < j1; j++ {
+				for k := k0; k < k1; k++ {
+					C[i][j] += A[i][k] * B[k][j]
+				}
+			}
+		}
+	}
+}
+
 // correct checks C == C0 + A*B at a few places (exact: integer-valued
 // doubles below 2^53, summed in k order as the recursion does).
 func correct(A, B, C0, C Matrix, n int) bool {
@@ -92,10 +122,19 @@ func main() {
 		os.Exit(1)
 	}
 	ops := int64(*n) * int64(*n) * int64(*n)
+	serial := time.Duration(0) // best of 3, as proc_bench's Matmult
+	for r := 0; r < 3; r++ {
+		t0 := time.Now()
+		matmultSerial(A, B, C, 0, *n, 0, *n, 0, *n, 8)
+		if d := time.Since(t0); r == 0 || d < serial {
+			serial = d
+		}
+	}
 	ns, products := result.Loop(*minTime, func(k int64) {
 		for i := int64(0); i < k; i++ {
 			matmult(nil, A, B, C, 0, *n, 0, *n, 0, *n, 8)
 		}
 	})
-	result.Emit(fmt.Sprintf("matmult/n:%d", *n), ns/float64(ops), products*ops, nil, nil)
+	result.Emit(fmt.Sprintf("matmult/n:%d", *n), ns/float64(ops), products*ops,
+		map[string]float64{"serial_ns_per_op": float64(serial.Nanoseconds()) / float64(ops)}, nil)
 }
