@@ -148,7 +148,9 @@ void goroutine_parallelism2(bool load, bool netpoll) {
   static constexpr std::uint32_t P = 4;
   constexpr int N = 10;
   int fds[2] = {-1, -1};
-  if (netpoll) ASSERT_EQ(::pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
+  if (netpoll) {
+    ASSERT_EQ(::pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
+  }
   gmpkit::run(procs(P), [&] {
     gmpkit::WaitGroup poller;
     if (netpoll) {
