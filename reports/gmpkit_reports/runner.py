@@ -68,11 +68,23 @@ def build_info(build_dir: Path) -> dict[str, Any]:
             "compiler": version, "flags": flags}
 
 
-def _run(cmd: list[str], env: dict[str, str] | None = None, timeout: float = 180) -> str:
+# Seconds one benchmark or peer process may run. The C++ peers' own watchdog
+# (stress/bench/peers/peer_result.hpp, --timeout) ends a hung run sooner, at 120 s.
+PROCESS_TIMEOUT_S = 180.0
+
+
+def _text(out: str | bytes | None) -> str:
+    return out.decode(errors="replace") if isinstance(out, bytes) else (out or "")
+
+
+def _run(cmd: list[str], env: dict[str, str] | None = None, timeout: float | None = None) -> str:
+    timeout = PROCESS_TIMEOUT_S if timeout is None else timeout
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
     except subprocess.TimeoutExpired as e:
-        raise RunError(f"{' '.join(cmd)}: timed out after {timeout:.0f} s") from e
+        err = _text(e.stderr)[-3000:]
+        raise RunError(f"{' '.join(cmd)}: no result after {timeout:g} s (hung?); killed; the run stops here"
+                       + (f"\n{err}" if err else "")) from e
     except OSError as e:
         raise RunError(f"{' '.join(cmd)}: {e}") from e
     if p.returncode != 0:

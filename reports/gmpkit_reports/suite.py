@@ -108,9 +108,8 @@ def workloads(profile: str) -> list[Workload]:
                            Peer("std_thread", "thread_peer", ("spawn_join", "--procs", str(procs))))))
         w.append(Workload(f"chan_pingpong/procs:{procs}", "scheduling", "unbuffered channel round trip",
                           GBench("chan_bench", f"^BM_ChanPingPong/procs:{procs}/"),
-                          (_go("pingpong", procs),)
-                          # Boost.Fiber's work_stealing ping-pong hung on 2 threads here (fiber_peer.cpp)
-                          + ((Peer("boost_fiber", "fiber_peer", ("pingpong", "--procs", "1")),) if procs == 1 else ())))
+                          (_go("pingpong", procs),
+                           Peer("boost_fiber", "fiber_peer", ("pingpong", "--procs", str(procs))))))
         w.append(Workload(f"go_exit_latency/procs:{procs}", "scheduling", "go() one goroutine and wait for it",
                           GBench("proc_bench", f"^BM_GoExitLatency/procs:{procs}/")))
     w.append(Workload("yield/procs:1", "scheduling", "one yield (two goroutines yielding in turn)",
@@ -121,7 +120,8 @@ def workloads(profile: str) -> list[Workload]:
         w.append(Workload(f"skynet/size:{size}", "scheduling", "skynet tree, per goroutine (all Ps)",
                           GBench("proc_bench", f"^BM_Skynet/size:{size}/"),
                           (_go("skynet", 0, "-size", str(size)),
-                           Peer("tbb", "tbb_peer", ("skynet", "--size", str(size))))))
+                           Peer("tbb", "tbb_peer", ("skynet", "--size", str(size))),
+                           Peer("boost_fiber", "fiber_peer", ("skynet", "--size", str(size))))))
     w.append(Workload("spawn_tree/procs:2", "scheduling", "binary spawn tree, per goroutine",
                       GBench("proc_bench", "^BM_SpawnTree/procs:2/")))
     w.append(Workload("fan_out_steal/procs:2", "scheduling", "4096 x 1 us goroutines spread by stealing, per G",

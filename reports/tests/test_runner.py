@@ -117,3 +117,27 @@ def test_missing_peer_counter_is_an_error(fake: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr(suite, "workloads", wl)
     with pytest.raises(runner.RunError, match="absent_ns"):
         runner.run_suite(suite.Profile("quick", 1, 0.01), fake / "release", fake / "go", None, io.StringIO())
+
+
+HUNG_PEER = r"""#!/bin/sh
+echo "peer: started" >&2
+exec sleep 30
+"""
+
+
+def test_hung_peer_fails_with_a_clear_message(fake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(suite, "workloads", workloads)
+    monkeypatch.setattr(runner, "PROCESS_TIMEOUT_S", 0.5)
+    exe(fake / "go" / "peer", HUNG_PEER)
+    with pytest.raises(runner.RunError) as e:
+        runner.run_suite(suite.Profile("quick", 1, 0.01), fake / "release", fake / "go", None, io.StringIO())
+    msg = str(e.value)
+    assert "go/peer" in msg and "-x" in msg  # names the command
+    assert "no result after 0.5 s (hung?)" in msg and "peer: started" in msg  # says why, with its stderr
+
+
+def test_peer_watchdog_exit_is_reported(fake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(suite, "workloads", workloads)
+    exe(fake / "go" / "peer", '#!/bin/sh\necho "peer w: watchdog: no result after 1 s (hung?)" >&2\nexit 3\n')
+    with pytest.raises(runner.RunError, match=r"exit 3\n.*watchdog: no result after 1 s"):
+        runner.run_suite(suite.Profile("quick", 1, 0.01), fake / "release", fake / "go", None, io.StringIO())

@@ -1,9 +1,14 @@
-// stress/bench/peers/peer_result.hpp — the output of the C++ peer programs
-// (oneTBB, Boost.Fiber, std::thread): one JSON line per run, the same format
-// as the Go peers' internal/result (read by reports/gmpkit_reports/runner.py):
+// stress/bench/peers/peer_result.hpp — the harness of the C++ peer programs
+// (oneTBB, Boost.Fiber, std::thread): argument parsing, the timing loop, a
+// watchdog for hung runs, and their output: one JSON line per run, the same
+// format as the Go peers' internal/result (read by reports/gmpkit_reports/runner.py):
 //   {"impl":"tbb","version":"2021.8","workload":"skynet/size:100000","ns_per_op":..,"iterations":N}
 #pragma once
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -44,12 +49,13 @@ inline void emit(const char* impl, const std::string& version, const std::string
       threads);
 }
 
-// argv: WORKLOAD [--procs N] [--t SECONDS] [--size N]
+// argv: WORKLOAD [--procs N] [--t SECONDS] [--size N] [--timeout SECONDS]
 struct Args {
   std::string workload;
   int procs = 1;
   double min_s = 0.2;
   std::int64_t size = 100000;
+  unsigned timeout_s = 120;  // the watchdog's limit; below runner.py's 180 s per process
 };
 
 inline Args parse(int argc, char** argv, const char* usage) {
@@ -66,12 +72,41 @@ inline Args parse(int argc, char** argv, const char* usage) {
       a.min_s = std::atof(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--size"))
       a.size = std::atoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--timeout"))
+      a.timeout_s = static_cast<unsigned>(std::atoi(argv[i + 1]));
     else {
       std::fprintf(stderr, "unknown option %s\nusage: %s\n", argv[i], usage);
       std::exit(2);
     }
   }
   return a;
+}
+
+namespace detail {
+inline char watchdog_msg[256];
+inline std::size_t watchdog_len = 0;
+extern "C" inline void watchdog_fired(int) {
+  // Async-signal-safe only: write(2) and _exit(2).
+  ssize_t r = ::write(2, watchdog_msg, watchdog_len);
+  (void)r;
+  ::_exit(3);
+}
+}  // namespace detail
+
+// A peer that hangs (no result line after a.timeout_s seconds) exits with
+// status 3 and a message naming the program and workload, so reports/ fails the
+// run with that message instead of waiting. 0 disables the watchdog.
+inline void arm_watchdog(const char* program, const Args& a) {
+  if (a.timeout_s == 0) return;
+  int n = std::snprintf(detail::watchdog_msg, sizeof detail::watchdog_msg,
+                        "%s %s: watchdog: no result after %u s (hung?); exiting with status 3\n",
+                        program, a.workload.c_str(), a.timeout_s);
+  detail::watchdog_len = n < 0 ? 0 : std::min<std::size_t>(n, sizeof detail::watchdog_msg - 1);
+  struct sigaction sa {};
+  sa.sa_handler = detail::watchdog_fired;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGALRM, &sa, nullptr);
+  ::alarm(a.timeout_s);
 }
 
 }  // namespace gmpkit_peers

@@ -91,8 +91,10 @@ bool matmult_correct(const Matrix& A, const Matrix& B, const Matrix& C0, const M
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto a = gmpkit_peers::parse(argc, argv,
-                               "tbb_peer spawn_join|skynet|matmult [--procs N] [--t S] [--size N]");
+  auto a = gmpkit_peers::parse(
+      argc, argv,
+      "tbb_peer spawn_join|skynet|matmult [--procs N] [--t S] [--size N] [--timeout S]");
+  gmpkit_peers::arm_watchdog("tbb_peer", a);
   const std::string version = TBB_VERSION_STRING;
   if (a.workload == "skynet" || a.workload == "matmult")
     a.procs = static_cast<int>(std::thread::hardware_concurrency());

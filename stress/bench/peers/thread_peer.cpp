@@ -12,7 +12,9 @@
 #include "peer_result.hpp"
 
 int main(int argc, char** argv) {
-  auto a = gmpkit_peers::parse(argc, argv, "thread_peer spawn_join [--procs N] [--t S]");
+  auto a =
+      gmpkit_peers::parse(argc, argv, "thread_peer spawn_join [--procs N] [--t S] [--timeout S]");
+  gmpkit_peers::arm_watchdog("thread_peer", a);
   if (a.workload != "spawn_join") {
     std::fprintf(stderr, "thread_peer: unknown workload %s\n", a.workload.c_str());
     return 2;
