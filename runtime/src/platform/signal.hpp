@@ -35,6 +35,16 @@ using PreemptHandler = void* (*)(std::uintptr_t pc, std::uintptr_t sp);
 // means "out-of-band data" to programs that asked for it. Returns false if
 // sigaction failed.
 bool install_preempt_handler(PreemptHandler h) noexcept;
+// True if the stack range [sp, hi) — the interrupted sp and the top of the
+// goroutine stack it lies on — holds a signal frame: the interrupted code
+// is a signal handler (installed without SA_ONSTACK, so it runs on the
+// goroutine's stack) or something it called. Such code must never be
+// switched away from: the handler may have interrupted malloc or any other
+// lock holder, and the thread would then run other goroutines "inside" it.
+// Async-signal-safe; reads only that stack range. Conservative: true when
+// frames cannot be recognised (no SA_RESTORER). Recognises handlers that
+// return through libc's restorer (every handler set with sigaction/signal).
+bool in_signal_handler(std::uintptr_t sp, std::uintptr_t hi) noexcept;
 // Sends the preemption signal to thread `tid` of this process (tgkill).
 // False if the thread does not exist (any more).
 bool signal_preempt(std::int64_t tid) noexcept;

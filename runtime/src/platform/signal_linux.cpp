@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -90,6 +91,9 @@ std::atomic<PreemptHandler> g_preempt{nullptr};
 struct sigaction g_prev_urg;
 std::once_flag g_urg_once;
 bool g_urg_ok = false;
+constexpr int kSaRestorer = 0x04000000;  // <asm/signal.h>'s SA_RESTORER (not in glibc's headers)
+// libc's signal return trampoline; 0 until install_preempt_handler found it.
+std::atomic<std::uintptr_t> g_restorer{0};
 
 void on_preempt(int sig, siginfo_t* info, void* uctx) {
   int saved_errno = errno;  // a handler must not change the interrupted code's errno
@@ -134,8 +138,62 @@ bool install_preempt_handler(PreemptHandler h) noexcept {
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
     sigemptyset(&sa.sa_mask);
     g_urg_ok = sigaction(SIGURG, &sa, &g_prev_urg) == 0;
+#if defined(__x86_64__)
+    // The return trampoline libc put into our sigaction (SA_RESTORER): the
+    // one every handler installed through libc returns through, which marks
+    // the signal frames in_signal_handler() looks for. Without it a handler
+    // frame cannot be recognised, so no async preemption at all.
+    struct sigaction cur {};
+    if (g_urg_ok && sigaction(SIGURG, nullptr, &cur) == 0 && (cur.sa_flags & kSaRestorer) != 0 &&
+        cur.sa_restorer != nullptr)
+      // release: set before preempt_init turns async preemption on.
+      g_restorer.store(reinterpret_cast<std::uintptr_t>(cur.sa_restorer),
+                       std::memory_order_release);
+    else
+      g_urg_ok = false;
+#endif
   });
   return g_urg_ok;
+}
+
+// Not instrumented: it reads every word of the goroutine's used stack,
+// including ASan's redzones between live frames.
+__attribute__((no_sanitize("address", "hwaddress"))) bool in_signal_handler(
+    std::uintptr_t sp, std::uintptr_t hi) noexcept {
+#if defined(__x86_64__)
+  // A signal frame (the kernel's rt_sigframe) starts with the return
+  // address of the handler, the restorer, at an address the handler sees as
+  // its entry rsp: 8 mod 16 (SysV: rsp + 8 is 16-aligned at a call target).
+  // The saved context follows it; a frame is accepted only if that context
+  // is consistent: the interrupted rsp above the frame and on this stack,
+  // the FPU-state pointer (if any) between the two. A stale copy left in a
+  // dead slot of a live frame can only make us skip preemptions (safe),
+  // never allow a wrong one.
+  // acquire: pairs with the store in install_preempt_handler.
+  const std::uintptr_t restorer = g_restorer.load(std::memory_order_acquire);
+  if (restorer == 0) return true;  // cannot tell: treat as inside a handler
+  // Bytes read at a candidate: the restorer and the context up to the end
+  // of its register block (a real frame is larger: signal mask, siginfo, FPU state).
+  constexpr std::uintptr_t kCtx = sizeof(std::uintptr_t) + offsetof(ucontext_t, uc_sigmask);
+  // The first candidate is sp itself when sp = 8 mod 16: at a handler's
+  // first instruction the frame starts exactly at sp.
+  std::uintptr_t a = ((sp + 7) & ~std::uintptr_t{15}) + 8;
+  if (a - 16 >= sp) a -= 16;
+  for (; a + kCtx <= hi; a += 16) {
+    if (*reinterpret_cast<const std::uintptr_t*>(a) != restorer) continue;
+    const auto* uc = reinterpret_cast<const ucontext_t*>(a + sizeof(std::uintptr_t));
+    const auto rsp = static_cast<std::uintptr_t>(uc->uc_mcontext.gregs[REG_RSP]);
+    const auto fp = reinterpret_cast<std::uintptr_t>(uc->uc_mcontext.fpregs);
+    if (rsp <= a || rsp > hi) continue;
+    if (fp != 0 && (fp <= a || fp >= rsp)) continue;
+    return true;
+  }
+  return false;
+#else
+  (void)sp;
+  (void)hi;
+  return true;
+#endif
 }
 
 bool signal_thread(std::int64_t tid, int sig) noexcept {

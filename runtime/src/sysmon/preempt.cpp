@@ -29,7 +29,20 @@
 //      libc, libstdc++, the dynamic loader and every other shared object is
 //      never interrupted, so malloc, stdio and friends keep their locks and
 //      invariants; neither is the runtime itself (context switches, gopark's
-//      set-up, code that caches its M or P).
+//      set-up, code that caches its M or P);
+//   7. the interrupted code is not a signal handler, nor anything called
+//      from one: no signal frame lies between sp and the top of the G's
+//      stack (rt::in_signal_handler). A user's handler installed without
+//      SA_ONSTACK runs on the G's stack and is user text, but it may have
+//      interrupted malloc (or any lock holder); switching away inside it
+//      stranded the G with glibc's arena lock while every M blocked on that
+//      lock in the kernel — the runtime wedged (gmpkit-stress run preempt).
+//      And a handler resumed on another M returns through rt_sigreturn
+//      there, which re-installs the *first* M's sigaltstack (uc_stack) and
+//      signal mask on the second: two threads then share one signal stack
+//      and corrupt each other's handler frames (SIGSEGV in on_preempt).
+//      Go gets this by construction: its handlers run with every signal
+//      blocked (sa_mask = sigset_all), so sigPreempt never nests in one.
 // If any fails the handler returns without touching the thread: the flag
 // stays set and sysmon's next round (every 20 µs - 10 ms) sends another
 // signal. Otherwise it injects a call to gmpkit_async_preempt
@@ -128,7 +141,8 @@ bool isAsyncSafePoint(M* mp, std::uintptr_t pc, std::uintptr_t sp) GMPKIT_NO_TSA
   auto lo = reinterpret_cast<std::uintptr_t>(gp->stack.lo);  // rule 5
   auto hi = reinterpret_cast<std::uintptr_t>(gp->stack.hi);
   if (sp > hi || sp < lo + g_stack_margin) return false;
-  return rt::pc_in_user_text(pc);  // rule 6
+  if (!rt::pc_in_user_text(pc)) return false;  // rule 6
+  return !rt::in_signal_handler(sp, hi);  // rule 7 (last: it reads the used stack)
 }
 
 // The SIGURG handler's decision (Go's doSigPreempt).

@@ -29,6 +29,7 @@ int thread_errno() noexcept { return errno; }
 void set_thread_errno(int v) noexcept { errno = v; }
 bool code_regions_init() noexcept { return false; }
 bool pc_in_user_text(std::uintptr_t) noexcept { return false; }
+bool in_signal_handler(std::uintptr_t, std::uintptr_t) noexcept { return true; }
 std::size_t xstate_init() noexcept { return 512; }
 
 void write_stderr(const char* s, std::size_t n) noexcept {
