@@ -41,6 +41,7 @@
 
 #include "gmpkit/gmpkit.hpp"
 #include "property/property_util.hpp"
+#include "test_util.hpp"
 
 namespace {
 
@@ -449,6 +450,8 @@ RC_GTEST_PROP(ChanModel, ChannelsAndSelectMatchGoSemantics, ()) {
         s.ch[static_cast<std::size_t>(c)].close();
       }
     settle_and_check(end, s);
+    // The released actors finish before run() returns (see await_others_exited).
+    gmpkit::test::await_others_exited();
   });
 }
 
