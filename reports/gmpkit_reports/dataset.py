@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import schema
+from . import machine, schema
 from .errors import InputError
 
 FILE_RE = re.compile(r"^(?P<ts>[0-9]{8}T[0-9]{6}Z)-(?P<commit>[0-9a-f]{7,40})(?P<dirty>-dirty)?\.json$")
@@ -76,10 +76,11 @@ def load_tree(data_dir: str | Path) -> dict[str, list[Run]]:
         machines.setdefault(run.machine_id, []).append(run)
     for runs in machines.values():
         runs.sort(key=lambda r: r.started)
-        # One hardware hash, one hardware description: a mismatch means a collision or a hand-edited file.
-        hw0 = runs[0].doc["machine"]["hardware"]
+        # One hardware hash, one hardware identity: a mismatch means a collision or a hand-edited
+        # file. The topology text may differ (machine.identity says why).
+        hw0 = machine.identity(runs[0].doc["machine"]["hardware"])
         for r in runs[1:]:
-            if r.doc["machine"]["hardware"] != hw0:
+            if machine.identity(r.doc["machine"]["hardware"]) != hw0:
                 raise InputError(r.path, "/machine/hardware", f"differs from {runs[0].path} under the same machine id")
     return machines
 

@@ -109,11 +109,15 @@ def hardware() -> dict[str, Any]:
     }
 
 
+def identity(hw: dict[str, Any]) -> dict[str, Any]:
+    """The hardware fields that identify a machine: all but the topology text,
+    which carries memory sizes hwloc reports differently from run to run (the
+    same VM printed "16GB" and "22GB" with one MemTotal)."""
+    return {k: v for k, v in hw.items() if k != "topology"}
+
+
 def machine_id(hw: dict[str, Any]) -> str:
-    # The topology text carries memory sizes hwloc rounds differently between
-    # versions; the id uses the structured fields only.
-    key = {k: v for k, v in hw.items() if k != "topology"}
-    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
+    return hashlib.sha256(json.dumps(identity(hw), sort_keys=True).encode()).hexdigest()[:12]
 
 
 def _turbo() -> str | None:

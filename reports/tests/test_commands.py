@@ -127,3 +127,29 @@ def test_render_keeps_peer_counters_in_the_sidecar(tmp_path: Path) -> None:
             if r["table"] == "peer_counter" and r["workload"] == "skynet"]
     assert rows and {(r["impl"], r["field"]) for r in rows} == {("go", "serial_ns_per_op")}  # per machine
     assert all(float(r["value"]) == 3.0 for r in rows)  # the median of 2, 3, 4, 2, 3, ...
+
+
+def test_topology_text_may_differ_under_one_machine_id(tmp_path: Path, bare: list[Path]) -> None:
+    # The same VM's hwloc text changed its memory sizes between two runs
+    # ("16GB total" -> "22GB total"): still one machine. A changed identity
+    # field under the same id is a hand-edited file or a collision: refused.
+    from gmpkit_reports import dataset
+
+    tree = tmp_path / "data" / bare[0].parent.name
+    tree.mkdir(parents=True)
+    for f in bare:
+        shutil.copy(f, tree / f.name)
+    last = tree / bare[-1].name
+    doc = json.loads(last.read_text())
+    doc["machine"]["hardware"]["topology"] += "\n(memory sizes reported differently)"
+    last.write_text(json.dumps(doc))
+    assert len(dataset.load_tree(tmp_path / "data")[bare[0].parent.name]) == len(bare)
+
+    doc["machine"]["hardware"]["cores"] += 1
+    last.write_text(json.dumps(doc))
+    try:
+        dataset.load_tree(tmp_path / "data")
+    except Exception as e:  # InputError names the file and the field
+        assert "/machine/hardware" in str(e) and last.name in str(e)
+    else:
+        raise AssertionError("a changed hardware identity under one machine id was accepted")
