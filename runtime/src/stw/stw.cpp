@@ -50,6 +50,20 @@ using namespace core;
 
 namespace {
 
+// While stopTheWorld waits: every P already in _Pgcstop but stopwait still
+// above zero means a P was stopped outside this stop's count, and nothing
+// will ever wake us. Abort with the state instead of hanging.
+void check_stop_progress() GMPKIT_NO_TSA {
+  rt::LockGuard g(sched->lock);
+  if (sched->stopwait <= 0) return;
+  for (P* pp : sched->allp)
+    if (pp->pstatus() != PStatus::gcstop) return;
+  std::string msg = "stopTheWorld: every P is stopped but stopwait=" +
+                    std::to_string(sched->stopwait) +
+                    " (a P was stopped outside this stop's count; the stop would never end)";
+  fatal(msg.c_str());
+}
+
 void stop_the_world_with_sema(M* mp) GMPKIT_NO_TSA {
   {
     rt::LockGuard g(sched->lock);
@@ -86,6 +100,7 @@ void stop_the_world_with_sema(M* mp) GMPKIT_NO_TSA {
     }
     if (sched->exiting.load(rt::acquire))
       return;  // acquire: pairs with begin_shutdown; Ms leave without stopping
+    check_stop_progress();
     sysmon::preemptall();
   }
   // Every P must be stopped now.

@@ -39,12 +39,21 @@ namespace {
 
 // Go's entersyscall_gcwait: stopTheWorld began while pp was being put in
 // _Psyscall; stop it for the world unless sysmon or the STW took it first.
+// Only while a stop is still in progress (Go: sched.stopwait > 0): by the
+// time we hold sched.lock that STW may have taken pp itself, finished and
+// restarted the world, and pp may be in a syscall of *another* M — stopping
+// it then left a _Pgcstop P that no STW counts, and the next STW waited for
+// it forever (stw_bench StopStartTheWorld hog:3, 1 run in ~3).
 [[gnu::cold, gnu::noinline]] void entersyscall_gcwait(P* pp) GMPKIT_NO_TSA {
   rt::LockGuard g(sched->lock);
   // acq_rel: the CAS competes with stopTheWorld's and sysmon's for the P.
-  if (pp->status.cas(static_cast<std::uint32_t>(PStatus::syscall),
-                     static_cast<std::uint32_t>(PStatus::gcstop), rt::acq_rel))
+  if (sched->stopwait > 0 &&
+      pp->status.cas(static_cast<std::uint32_t>(PStatus::syscall),
+                     static_cast<std::uint32_t>(PStatus::gcstop), rt::acq_rel)) {
+    pp->syscalltick.store(pp->syscalltick.load(rt::relaxed) + 1,
+                          rt::relaxed);  // relaxed: sysmon's sample (as stopTheWorld's CAS)
     stw::stw_stop_p_locked(pp);
+  }
 }
 
 // wirep after this M won oldp back (CAS _Psyscall -> _Pidle): the P has no
