@@ -58,7 +58,7 @@ void HammerRWMutex(int gomaxprocs, int numReaders, int num_iterations) {
         rwm.lock();
         std::int32_t n = activity.fetch_add(10000) + 10000;
         if (n != 10000) bad++;
-        for (volatile int k = 0; k < 100; k = k + 1) {}
+        for (volatile int k = 0; k < 100;) k = k + 1;  // Go's busy loop
         activity.fetch_sub(10000);
         rwm.unlock();
       }
@@ -69,7 +69,7 @@ void HammerRWMutex(int gomaxprocs, int numReaders, int num_iterations) {
         rwm.rlock();
         std::int32_t n = activity.fetch_add(1) + 1;
         if (n < 1 || n >= 10000) bad++;
-        for (volatile int k = 0; k < 100; k = k + 1) {}
+        for (volatile int k = 0; k < 100;) k = k + 1;  // Go's busy loop
         activity.fetch_sub(1);
         rwm.runlock();
       }

@@ -314,7 +314,9 @@ TEST(TimerHeap, FiresInWhenOrder) {
       EXPECT_EQ(ran, fired.whens.size() > before);
       for (std::size_t i = before; i < fired.whens.size(); i++)
         EXPECT_LE(fired.whens[i], base + now_off);
-      if (next != 0) EXPECT_GT(next, base + now_off) << "the next timer is not due yet";
+      if (next != 0) {
+        EXPECT_GT(next, base + now_off) << "the next timer is not due yet";
+      }
       EXPECT_EQ(gmpkit::time::nobarrierWakeTime(pp->timers), next);
     }
     EXPECT_TRUE(std::is_sorted(fired.whens.begin(), fired.whens.end())) << "fired in `when` order";
