@@ -196,13 +196,13 @@ void preempt_init() {
 }
 
 // Go's preemptone. Callable from sysmon, a STW caller, or a test thread.
-bool preemptone(P* pp) GMPKIT_NO_TSA {
+bool preemptone(P* pp, bool async) GMPKIT_NO_TSA {
   // Never our own P (Go: mp == getg().m): stopTheWorld calls preemptall
   // while it still holds its P in _Prunning.
   if (M* self = getm(); self != nullptr && self->p == pp) return false;
   // relaxed: a request, re-sent every sysmon round until honoured.
   if (!pp->preempt.exchange(true, rt::relaxed)) sched->npreemptreq.fetch_add(1, rt::relaxed);
-  if (!g_async.load(rt::relaxed)) return true;  // relaxed: fixed during a run
+  if (!async || !g_async.load(rt::relaxed)) return true;  // relaxed: fixed during a run
   // Racy reads of another thread's M and G (Go reads pp.m and mp.curg the
   // same way): M structs live until run() ends, and the handler re-checks
   // everything on the target thread. (Never reached under TSan.)
@@ -217,11 +217,11 @@ bool preemptone(P* pp) GMPKIT_NO_TSA {
 }
 
 // Go's preemptall.
-bool preemptall() {
+bool preemptall(bool async) {
   bool res = false;
   for (P* pp : sched->allp) {
     if (pp->pstatus() != PStatus::running) continue;
-    if (preemptone(pp)) res = true;
+    if (preemptone(pp, async)) res = true;
   }
   return res;
 }

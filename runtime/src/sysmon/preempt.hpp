@@ -31,12 +31,12 @@ int debug_setting(const char* name, int def);
 void preempt_init();
 bool async_preempt_enabled() noexcept;
 // Go's preemptone: ask the G running on pp to stop (cooperative flag, plus
-// the preemption signal when async preemption is on). Returns false if pp
-// runs no G (or runs the caller). Callable from any thread.
-bool preemptone(core::P* pp);
+// the preemption signal when async preemption is on and `async`). Returns
+// false if pp runs no G (or runs the caller). Callable from any thread.
+bool preemptone(core::P* pp, bool async = true);
 // Go's preemptall: preemptone every running P (stop-the-world). Returns
 // true if at least one request was made.
-bool preemptall();
+bool preemptall(bool async = true);
 // Wake-up preemption (Config::min_slice), called by sysmon each round after
 // retake: if every P is busy and a P's earliest timer is due, preempt that
 // P's G once it has run min_slice. Returns when sysmon should look again

@@ -232,7 +232,12 @@ void sysmon_main(void*) {
       }
       // Stop Gs that never reach a scheduling point (call-free loops) so
       // their Ms can leave; cooperative-only builds keep waiting on them.
-      preemptall();
+      // The signal only after a grace period: a G stopped by it in user
+      // code is retired without unwinding (no landing pad at an arbitrary
+      // pc: its destructors never run, its exception in flight leaks), while
+      // one that reaches a runtime call within the grace is unwound
+      // properly from there. Only call-free loops are left for the signal.
+      preemptall(now - sched->exiting_since >= kShutdownAsyncGraceNs);
       idle = kIdleRoundsBeforeBackoff + 1;  // back off at once
       trace_at = 0;  // no schedtrace reports while exiting (and no 20 µs naps for them)
       continue;

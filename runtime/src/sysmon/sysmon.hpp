@@ -40,6 +40,12 @@ inline constexpr std::int64_t kKickSlackNs = 100 * 1000;
 // During shutdown, report goroutines that keep their M from stopping this
 // often (beyond Go, which has no such wait).
 inline constexpr std::int64_t kStragglerReportNs = 1000 * 1000 * 1000;
+// Shutdown: how long running goroutines get to reach a scheduling point
+// themselves (and be unwound from there) before sysmon stops them by signal
+// (and they are retired without unwinding). Ours, not Go's (Go just exits):
+// long enough for a goroutine finishing a throw or a short computation on a
+// loaded machine, short enough not to be noticed in run()'s return.
+inline constexpr std::int64_t kShutdownAsyncGraceNs = 100 * 1000 * 1000;
 // sysmon's thread stack (Go runs sysmon on an OS-allocated g0 stack; 256
 // KiB is ample for its frames and the schedtrace report).
 inline constexpr std::size_t kThreadStackBytes = 256 * 1024;
