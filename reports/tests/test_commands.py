@@ -153,3 +153,17 @@ def test_topology_text_may_differ_under_one_machine_id(tmp_path: Path, bare: lis
         assert "/machine/hardware" in str(e) and last.name in str(e)
     else:
         raise AssertionError("a changed hardware identity under one machine id was accepted")
+
+
+def test_high_load_is_judged_by_the_load_before_the_run(bare: list[Path]) -> None:
+    # The end-of-run load average includes the suite's own benchmarks: a quiet
+    # machine that the suite kept busy is not "high load"; a busy one is.
+    from gmpkit_reports import dataset, model
+
+    run = dataset.load_run(bare[0])
+    threads = run.doc["machine"]["hardware"]["threads"]
+    run.doc["machine"]["load_avg_start"] = [0.1, 0.1, 0.1]
+    run.doc["machine"]["load_avg_end"] = [float(threads), 1.0, 1.0]
+    assert not [w for w in model.run_warnings(run) if "high load" in w]
+    run.doc["machine"]["load_avg_start"] = [float(threads), 1.0, 1.0]
+    assert [w for w in model.run_warnings(run) if "high load" in w]
