@@ -84,10 +84,16 @@
 
 #include "bench_util.hpp"
 #include "gmpkit/gmpkit.hpp"
+#include "matmult.hpp"
 
 namespace {
 
 using gmpkit_bench::in_runtime;
+using gmpkit_bench::make_matrix;
+using gmpkit_bench::matmult;
+using gmpkit_bench::matmult_correct;
+using gmpkit_bench::Matrix;
+using gmpkit_bench::SerialFork;
 using gmpkit_bench::time_per;
 using gmpkit_bench::warm_stacks;
 
@@ -448,71 +454,21 @@ BENCHMARK(WakeupParallelSpinning)->Apply(wakeup_delays)->UseRealTime()->MeasureP
 BENCHMARK(WakeupParallelSyscall)->Apply(wakeup_delays)->UseRealTime()->MeasureProcessCPUTime();
 
 // ---------------------------------------------------------------------------
-// Go's BenchmarkMatmult / matmult (proc_test.go), threshold 8. Rows of
-// doubles as Go's Matrix ([][]float64). The matrices outlive the recursion and
-// a parent waits for its child's done channel, so children hold pointers.
-using Matrix = std::vector<std::vector<double>>;
-constexpr int kMatmultThreshold = 8;
-
-Matrix make_matrix(int n) {
-  Matrix m(static_cast<std::size_t>(n), std::vector<double>(static_cast<std::size_t>(n)));
-  for (int i = 0; i < n; i++)
-    for (int j = 0; j < n; j++) m[i][j] = static_cast<double>(i * n + j);
-  return m;
-}
-
-// parallel = false: the same recursion with both halves called in turn (no
-// goroutine, no channel) -- the serial baseline of the counter serial_ns_per_op.
-void matmult(gmpkit::Chan<Empty>* done, const Matrix* A, const Matrix* B, Matrix* C, int i0, int i1,
-             int j0, int j1, int k0, int k1, int threshold, bool parallel = true) {
-  const int di = i1 - i0, dj = j1 - j0, dk = k1 - k0;
-  if (di >= dj && di >= dk && di >= threshold) {  // divide in two by y axis
-    const int mi = i0 + di / 2;
-    if (parallel) {
-      gmpkit::Chan<Empty> done1(1);
-      gmpkit::go([=, &done1] { matmult(&done1, A, B, C, i0, mi, j0, j1, k0, k1, threshold); });
-      matmult(nullptr, A, B, C, mi, i1, j0, j1, k0, k1, threshold);
-      done1.recv();
-    } else {
-      matmult(nullptr, A, B, C, i0, mi, j0, j1, k0, k1, threshold, false);
-      matmult(nullptr, A, B, C, mi, i1, j0, j1, k0, k1, threshold, false);
-    }
-  } else if (dj >= dk && dj >= threshold) {  // divide in two by x axis
-    const int mj = j0 + dj / 2;
-    if (parallel) {
-      gmpkit::Chan<Empty> done1(1);
-      gmpkit::go([=, &done1] { matmult(&done1, A, B, C, i0, i1, j0, mj, k0, k1, threshold); });
-      matmult(nullptr, A, B, C, i0, i1, mj, j1, k0, k1, threshold);
-      done1.recv();
-    } else {
-      matmult(nullptr, A, B, C, i0, i1, j0, mj, k0, k1, threshold, false);
-      matmult(nullptr, A, B, C, i0, i1, mj, j1, k0, k1, threshold, false);
-    }
-  } else if (dk >= threshold) {
-    // divide in two by "k" axis, always serially: both halves write the same C
-    const int mk = k0 + dk / 2;
-    matmult(nullptr, A, B, C, i0, i1, j0, j1, k0, mk, threshold, parallel);
-    matmult(nullptr, A, B, C, i0, i1, j0, j1, mk, k1, threshold, parallel);
-  } else {  // small enough: compute directly
-    for (int i = i0; i < i1; i++)
-      for (int j = j0; j < j1; j++)
-        for (int k = k0; k < k1; k++) (*C)[i][j] += (*A)[i][k] * (*B)[k][j];
+// Go's BenchmarkMatmult (proc_test.go; the workload is stress/bench/matmult.hpp,
+// shared with the peers): the i and j halves fork a goroutine that signals a
+// done channel, as Go's matmult does; the parent waits for it.
+struct GoroutineFork {
+  template <class L, class R>
+  void operator()(L&& left, R&& right) const {
+    gmpkit::Chan<Empty> done1(1);
+    gmpkit::go([&left, &done1] {  // left and done1 outlive the child: we wait below
+      left();
+      done1.send({});
+    });
+    right();
+    done1.recv();
   }
-  if (done != nullptr) done->send({});
-}
-
-// Checks C == C0 + A*B at a few places. The k halves run in order, so every
-// C[i][j] sums its products in k order, and the integer-valued doubles stay
-// below 2^53: the comparison is exact.
-bool matmult_correct(const Matrix& A, const Matrix& B, const Matrix& C0, const Matrix& C, int n) {
-  for (int i : {0, n / 3, n - 1})
-    for (int j : {0, n / 2, n - 1}) {
-      double want = C0[i][j];
-      for (int k = 0; k < n; k++) want += A[i][k] * B[k][j];
-      if (C[i][j] != want) return false;
-    }
-  return true;
-}
+};
 
 void Matmult(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
@@ -522,7 +478,9 @@ void Matmult(benchmark::State& state) {
     procs = gmpkit::gomaxprocs();
     const Matrix A = make_matrix(n), B = make_matrix(n), C0 = make_matrix(n);
     Matrix C = C0;
-    matmult(nullptr, &A, &B, &C, 0, n, 0, n, 0, n, kMatmultThreshold);  // untimed: check + warm-up
+    GoroutineFork fork;
+    SerialFork serial;
+    matmult(fork, A, B, C, 0, n, 0, n, 0, n);  // untimed: check + warm-up
     if (!matmult_correct(A, B, C0, C, n)) {
       state.SkipWithError("matmult: wrong product");
       return;
@@ -532,14 +490,13 @@ void Matmult(benchmark::State& state) {
     double serial_ns = 0;
     for (int r = 0; r < 3; r++) {
       const auto t0 = std::chrono::steady_clock::now();
-      matmult(nullptr, &A, &B, &C, 0, n, 0, n, 0, n, kMatmultThreshold, false);
+      matmult(serial, A, B, C, 0, n, 0, n, 0, n);
       const double ns =
           std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
       serial_ns = r == 0 ? ns : std::min(serial_ns, ns);
     }
     state.counters["serial_ns_per_op"] = serial_ns / static_cast<double>(ops);
-    while (state.KeepRunningBatch(ops))
-      matmult(nullptr, &A, &B, &C, 0, n, 0, n, 0, n, kMatmultThreshold);
+    while (state.KeepRunningBatch(ops)) matmult(fork, A, B, C, 0, n, 0, n, 0, n);
     benchmark::DoNotOptimize(C[n / 2][n / 2]);
   });
   state.counters["procs"] = procs;

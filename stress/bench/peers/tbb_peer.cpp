@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "../matmult.hpp"
 #include "peer_result.hpp"
 
 namespace {
@@ -40,53 +41,21 @@ std::int64_t skynet(std::int64_t num, std::int64_t size) {
   return s;
 }
 
-using Matrix = std::vector<std::vector<double>>;
-constexpr int kMatmultThreshold = 8;
+using gmpkit_bench::make_matrix;
+using gmpkit_bench::matmult;
+using gmpkit_bench::matmult_correct;
+using gmpkit_bench::Matrix;
 
-Matrix make_matrix(int n) {
-  Matrix m(static_cast<std::size_t>(n), std::vector<double>(static_cast<std::size_t>(n)));
-  for (int i = 0; i < n; i++)
-    for (int j = 0; j < n; j++) m[i][j] = static_cast<double>(i * n + j);
-  return m;
-}
-
-void matmult(const Matrix& A, const Matrix& B, Matrix& C, int i0, int i1, int j0, int j1, int k0,
-             int k1) {
-  const int di = i1 - i0, dj = j1 - j0, dk = k1 - k0;
-  if (di >= dj && di >= dk && di >= kMatmultThreshold) {
-    const int mi = i0 + di / 2;
+// stress/bench/matmult.hpp's workload; the i and j halves fork a TBB task.
+struct TaskGroupFork {
+  template <class L, class R>
+  void operator()(L&& left, R&& right) const {
     tbb::task_group g;
-    g.run([&, mi] { matmult(A, B, C, i0, mi, j0, j1, k0, k1); });
-    matmult(A, B, C, mi, i1, j0, j1, k0, k1);
+    g.run([&left] { left(); });
+    right();
     g.wait();
-  } else if (dj >= dk && dj >= kMatmultThreshold) {
-    const int mj = j0 + dj / 2;
-    tbb::task_group g;
-    g.run([&, mj] { matmult(A, B, C, i0, i1, j0, mj, k0, k1); });
-    matmult(A, B, C, i0, i1, mj, j1, k0, k1);
-    g.wait();
-  } else if (dk >= kMatmultThreshold) {  // serial: both halves write the same C
-    const int mk = k0 + dk / 2;
-    matmult(A, B, C, i0, i1, j0, j1, k0, mk);
-    matmult(A, B, C, i0, i1, j0, j1, mk, k1);
-  } else {
-    for (int i = i0; i < i1; i++)
-      for (int j = j0; j < j1; j++)
-        for (int k = k0; k < k1; k++) C[i][j] += A[i][k] * B[k][j];
   }
-}
-
-// C == C0 + A*B at a few places (exact: integer-valued doubles below 2^53,
-// summed in k order).
-bool matmult_correct(const Matrix& A, const Matrix& B, const Matrix& C0, const Matrix& C, int n) {
-  for (int i : {0, n / 3, n - 1})
-    for (int j : {0, n / 2, n - 1}) {
-      double want = C0[i][j];
-      for (int k = 0; k < n; k++) want += A[i][k] * B[k][j];
-      if (C[i][j] != want) return false;
-    }
-  return true;
-}
+};
 
 }  // namespace
 
@@ -135,14 +104,15 @@ int main(int argc, char** argv) {
     const std::int64_t ops = std::int64_t{n} * n * n;
     const Matrix A = make_matrix(n), B = make_matrix(n), C0 = make_matrix(n);
     Matrix C = C0;
-    arena.execute([&] { matmult(A, B, C, 0, n, 0, n, 0, n); });  // untimed: check + warm-up
+    TaskGroupFork fork;
+    arena.execute([&] { matmult(fork, A, B, C, 0, n, 0, n, 0, n); });  // untimed: check + warm-up
     if (!matmult_correct(A, B, C0, C, n)) {
       std::fprintf(stderr, "matmult: wrong product\n");
       return 1;
     }
     auto [ns, k] = arena.execute([&] {
       return gmpkit_peers::loop(a.min_s, [&](std::int64_t products) {
-        for (std::int64_t i = 0; i < products; i++) matmult(A, B, C, 0, n, 0, n, 0, n);
+        for (std::int64_t i = 0; i < products; i++) matmult(fork, A, B, C, 0, n, 0, n, 0, n);
       });
     });
     gmpkit_peers::emit("tbb", version, "matmult/n:" + std::to_string(n),
