@@ -87,6 +87,11 @@ def load_tree(data_dir: str | Path) -> dict[str, list[Run]]:
 
 def auto_baseline(runs: list[Run], new: Run) -> Run | None:
     """The newest earlier run on the same machine with a different commit (or
-    the same commit when only dirty differs)."""
+    the same commit when only dirty differs), of the same profile if there is
+    one: quick and full runs time the same workloads differently (repetitions,
+    minimum time), so a quick baseline for a full run reports profile
+    differences as changes."""
     earlier = [r for r in runs if r.started < new.started and r.label != new.label]
-    return earlier[-1] if earlier else None
+    same = [r for r in earlier if r.doc.get("profile") == new.doc.get("profile")]
+    pick = same or earlier
+    return pick[-1] if pick else None

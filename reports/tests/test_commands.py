@@ -167,3 +167,17 @@ def test_high_load_is_judged_by_the_load_before_the_run(bare: list[Path]) -> Non
     assert not [w for w in model.run_warnings(run) if "high load" in w]
     run.doc["machine"]["load_avg_start"] = [float(threads), 1.0, 1.0]
     assert [w for w in model.run_warnings(run) if "high load" in w]
+
+
+def test_auto_baseline_prefers_the_same_profile(bare: list[Path]) -> None:
+    # A full run's baseline is the previous full run, not a newer quick one;
+    # with no earlier run of its profile, the newest earlier run of any.
+    from gmpkit_reports import dataset
+
+    runs = [dataset.load_run(f) for f in bare]
+    assert len(runs) >= 3
+    for r, prof in zip(runs, ["full", "quick", "full"]):
+        r.doc["profile"] = prof
+    assert dataset.auto_baseline(runs[:3], runs[2]) is runs[0]
+    runs[0].doc["profile"] = "quick"
+    assert dataset.auto_baseline(runs[:3], runs[2]) is runs[1]
