@@ -41,6 +41,13 @@ struct M {
   int stw_syscalls = 0;  // syscalls made by the G holding the stopped world (run inline)
   int locks = 0;  // acquirem depth: >0 forbids async preemption
   rt::Note park;
+  // Gs this M has made runnable and not yet queued: a schedlink chain
+  // (exitsyscall0: its G alone; injectglist without a P: the batch). Set
+  // (release) before the first status change, cleared under sched.lock
+  // once the Gs are on the global runq. However long the M is descheduled
+  // in between, the invariant checker (which holds sched.lock) accounts
+  // the Gs to this M instead of finding them "runnable and nowhere".
+  rt::Atomic<G*> readying{nullptr};
   M* schedlink = nullptr;  // sched.midle
   M* alllink = nullptr;  // sched.allm
   rt::FastRand rand;

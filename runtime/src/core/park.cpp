@@ -172,15 +172,18 @@ void goparkunlock(rt::Mutex* lock, WaitReason reason) GMPKIT_NO_TSA {
 
 void goready(G* gp) GMPKIT_NO_TSA {
   M* mp = getm();
-  casgstatus(gp, GStatus::waiting, GStatus::runnable);
   if (mp != nullptr && mp->p != nullptr) {
+    casgstatus(gp, GStatus::waiting, GStatus::runnable);
     mp->locks++;  // acquirem: no preemption between reading mp->p and runqput
     runqput(mp->p, gp, true);
     mp->locks--;
   } else {
     // Readied from a thread that is not running Go code (a foreign thread,
-    // or an M without a P): the global queue.
+    // or an M without a P): the global queue. The status changes under
+    // sched.lock, so no stopped world sees gp runnable and on no queue
+    // (there may be no M to account it to, as exitsyscall0 does).
     rt::LockGuard g(sched->lock);
+    casgstatus(gp, GStatus::waiting, GStatus::runnable);
     sched->runq.put(gp);
   }
   wakep();

@@ -41,19 +41,27 @@ G* runqget(P* pp, bool* inheritTime) { return pp->runq.get(inheritTime); }
 
 // injectglist: make a batch of waiting Gs runnable; with a P, put them on
 // our runq, else on the global queue, and start Ms for idle Ps.
-void injectglist(GQueue* q) GMPKIT_NO_TSA {
+void injectglist(GQueue* q) { injectglist(q, getm()); }
+
+void injectglist(GQueue* q, M* mp) GMPKIT_NO_TSA {
   if (q->empty()) return;
+  P* pp = mp ? mp->p : nullptr;
+  // Without a P the batch goes to the global runq; until it is there the
+  // Gs are runnable on no queue: mp->readying accounts them to this M
+  // (M::readying). An M with a P cannot be in a stopped world. Every
+  // caller is an M (findrunnable, the STW owner, sysmon with its own M).
+  if (GMPKIT_UNLIKELY(mp == nullptr)) fatal("injectglist: called outside an M");
+  if (pp == nullptr) mp->readying.store(q->head, rt::release);  // release: before the CASes below
   std::int32_t n = 0;
   for (G* gp = q->head; gp; gp = gp->schedlink) {
     casgstatus(gp, GStatus::waiting, GStatus::runnable);
     n++;
   }
-  M* mp = getm();
-  P* pp = mp ? mp->p : nullptr;
   if (pp == nullptr) {
     {
       rt::LockGuard g(sched->lock);
       sched->runq.put_batch(*q, n);
+      mp->readying.store(nullptr, rt::relaxed);  // relaxed: under sched.lock, as the checker reads
     }
     *q = GQueue{};
     for (std::int32_t i = 0; i < n && sched->npidle.load(rt::seq_cst) != 0; i++)

@@ -62,6 +62,8 @@ G* runqget(P* pp, bool* inheritTime);
 // Make a batch of waiting Gs runnable: onto our runq with a P, else onto the
 // global runq, and start Ms for idle Ps (netpoll results, start the world).
 void injectglist(GQueue* q);
+// The same from an M whose thread has no getm(): sysmon passes its own M.
+void injectglist(GQueue* q, M* mp);
 
 // ---- m.cpp: Ms ----
 void mstart(M* mp);  // the body of every M's thread

@@ -6,10 +6,15 @@
 // threads that can still touch scheduler state are Ms leaving a syscall
 // (exitsyscall0: status syscall -> runnable, then onto the global runq
 // under sched.lock) and sysmon's netpoll injection (statuses first, then the
-// global runq). Both finish their step under sched.lock, so the check runs
-// with sched.lock (then gFree.lock, then allglock, the lock order) held and
-// is repeated a few times, a few hundred microseconds apart, before a
-// violation is believed: what is left after that is real.
+// global runq). Both publish the Gs they have made runnable and not yet
+// queued in M::readying before the first status change and clear it under
+// sched.lock once the Gs are queued, so such a G is accounted to its M
+// exactly, however long the M is descheduled in between (a status read as
+// runnable implies the M's readying is visible: release before the CAS,
+// acquire of the status here). The check runs with sched.lock (then
+// gFree.lock, then allglock, the lock order) held and is repeated a few
+// times, a few hundred microseconds apart, before a violation is believed:
+// what a few-instruction step (dropg's two stores) leaves is settled then.
 //
 // Where every G is (§4.1-5), found by walking the structures:
 //   * each P's ring [head, tail) and runnext, the global runq;
@@ -77,6 +82,7 @@ constexpr std::int64_t kAttemptGapNs = 300 * 1000;  // apart by this much
 // Where one G was found.
 struct Loc {
   int runq = 0, curg = 0, sema = 0, pd = 0, timer = 0, freel = 0;
+  const M* curg_of = nullptr;  // the M whose curg it is (the last one found)
   std::string where;
   void add(int& counter, const std::string& w) {
     counter++;
@@ -196,12 +202,29 @@ class Checker {
     }
     const std::size_t limit =
         sched->allgs.size() + 1;  // bounds every list walk (a cycle is a violation)
+    limit_ = limit;
     check_ps(limit);
     check_global(limit);
     check_ms();
     check_waits();
     check_gs();
     if (describe_always_ || !v_.empty()) describe();  // abort mode: only for a report that needs it
+  }
+
+  // Whether gp is on mp's readying chain: made runnable by mp, which has
+  // not queued it yet (exitsyscall0, injectglist without a P). The chain
+  // is cleared only under sched.lock, which we hold.
+  static bool readying_on(const M* mp, const G* gp, std::size_t limit) GMPKIT_NO_TSA {
+    std::size_t n = 0;
+    // acquire: pairs with the M's release store, made before the status CAS.
+    for (const G* r = mp->readying.load(rt::acquire); r && n <= limit; r = r->schedlink, n++)
+      if (r == gp) return true;
+    return false;
+  }
+  const M* readying_m(const G* gp) const {
+    for (const M* mp : ms_)
+      if (readying_on(mp, gp, limit_)) return mp;
+    return nullptr;
   }
 
   Loc* loc_of(G* gp, const std::string& where) {
@@ -372,7 +395,8 @@ class Checker {
       if (G* gp = mp->curg) {
         if (Loc* l = loc_of(gp, mname(mp) + ".curg")) {
           l->add(l->curg, mname(mp) + ".curg");
-          if (gp->m != mp)
+          l->curg_of = mp;
+          if (gp->m != mp && !readying_on(mp, gp, limit_))  // dropg in progress
             bad("curg_link", mname(mp) + ".curg=" + gname(gp) + " but its m is " + mname(gp->m));
         }
       }
@@ -451,7 +475,12 @@ class Checker {
                 (gp->lockedm->lockedg ? gname(gp->lockedm->lockedg) : std::string("nil")));
       if (l.runq > 0 && st != GStatus::runnable) bad("runq_not_runnable", at);
       if (l.freel > 0 && st != GStatus::dead) bad("free_list", at + ": a live G on a free list");
-      if (l.curg > 0 && st != GStatus::running && st != GStatus::syscall) bad("curg_link", at);
+      // exitsyscall0 makes gp runnable before dropg: until it is queued, the
+      // M that still has it as curg has it on its readying chain.
+      const M* readied_by = st == GStatus::runnable && l.runq == 0 ? readying_m(gp) : nullptr;
+      const bool dropping = readied_by != nullptr && l.curg == 1 && l.curg_of == readied_by;
+      if (l.curg > 0 && st != GStatus::running && st != GStatus::syscall && !dropping)
+        bad("curg_link", at);
       if (l.waits() > 0 && st != GStatus::waiting) bad("waiting_g", at + ": not waiting");
       switch (st) {
         case GStatus::idle:
@@ -460,11 +489,12 @@ class Checker {
             bad("free_list", at + ": a dead G must be on one free list");
           continue;
         case GStatus::runnable:
-          if (l.runq == 0)
+          if (l.runq == 0 && readied_by == nullptr)
             bad("runnable_lost", at);
           else if (l.runq > 1)
             bad("runq_duplicate", at);
-          if (l.curg + l.freel + l.waits() != 0) bad("runnable_elsewhere", at);
+          if (l.curg - (dropping ? 1 : 0) + l.freel + l.waits() != 0)
+            bad("runnable_elsewhere", at);
           break;
         case GStatus::running:
           if (l.curg != 1 || gp->m == nullptr || gp->m->curg != gp)
@@ -555,12 +585,13 @@ class Checker {
           buf, sizeof buf,
           "  M%" PRId64
           ": p=%s curg=%s nextp=%s oldp=%s spinning=%d blocked=%d lockedg=%s lockedwait=%d "
-          "exited=%d%s\n",
+          "exited=%d readying=%s%s\n",
           mp->id, pname(mp->p).c_str(), mp->curg ? gname(mp->curg).c_str() : "nil",
           pname(mp->nextp).c_str(), pname(mp->oldp).c_str(), mp->spinning, mp->blocked,
           mp->lockedg ? gname(mp->lockedg).c_str() : "nil", mp->lockedwait,
           mp->exited.load(rt::relaxed),
-          mp == sched->sysmon_m ? " (sysmon)" : "");  // relaxed: a report
+          mp->readying.load(rt::acquire) ? gname(mp->readying.load(rt::acquire)).c_str() : "nil",
+          mp == sched->sysmon_m ? " (sysmon)" : "");  // relaxed, acquire: a report; as readying_on
       s += buf;
     }
     std::size_t shown = 0, dead = 0;
@@ -598,6 +629,7 @@ class Checker {
   std::vector<PdEntry> pd_;
   std::vector<TimerEntry> timers_;
   std::vector<M*> ms_;
+  std::size_t limit_ = 0;  // bound of every list walk (allgs + 1)
   std::unordered_set<const G*> known_;
   std::unordered_map<const time::Timer*, G*> own_timer_;
   std::unordered_map<const G*, Loc> locs_;

@@ -101,6 +101,11 @@ inline bool exitsyscallfast(M* mp, P* oldp) {
 
 // Go's exitsyscall0, on g0: no P could be had.
 G* exitsyscall0(M* mp, G* gp) GMPKIT_NO_TSA {
+  // From the status change until the global runq holds gp (or an idle P
+  // lets us run it), gp is runnable on no queue: mp->readying accounts it
+  // to this M (M::readying; the invariant checker reads it).
+  gp->schedlink = nullptr;  // a chain of one
+  mp->readying.store(gp, rt::release);  // release: before the CAS that makes gp runnable
   casgstatus(gp, GStatus::syscall, GStatus::runnable);
   dropg(mp);
   P* pp = nullptr;
@@ -108,6 +113,7 @@ G* exitsyscall0(M* mp, G* gp) GMPKIT_NO_TSA {
     rt::LockGuard g(sched->lock);
     if (!sched->exiting.load(rt::relaxed)) pp = pidleget();  // relaxed: under sched.lock
     if (pp == nullptr) sched->runq.put(gp);
+    mp->readying.store(nullptr, rt::relaxed);  // relaxed: under sched.lock, as the checker reads
   }
   if (pp) {
     acquirep(mp, pp);

@@ -251,7 +251,7 @@ void sysmon_main(void*) {
       GQueue list = netpoll::netpoll(0);
       if (!list.empty()) {
         incidlelocked(-1);
-        injectglist(&list);
+        injectglist(&list, sched->sysmon_m);  // our thread has no getm()
         incidlelocked(1);
       }
     }
