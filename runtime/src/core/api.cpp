@@ -11,6 +11,7 @@
 #include "gmpkit/runtime.hpp"
 #include "observe/hooks.hpp"
 #include "platform/clock.hpp"
+#include "platform/diag_word.hpp"
 
 namespace gmpkit {
 
@@ -72,7 +73,7 @@ std::vector<GoroutineInfo> goroutines() GMPKIT_NO_TSA {
     GStatus st = gp->status();
     if (st == GStatus::dead || st == GStatus::idle) continue;
     GoroutineInfo info;
-    info.id = gp->goid;
+    info.id = rt::diag_load(gp->goid);
     info.status = gstatus_name(st);
     bool waiting = st == GStatus::waiting;
     info.wait_reason = waiting ? wait_reason_string(gp->waitreason.load(rt::relaxed)) : "";
@@ -81,28 +82,6 @@ std::vector<GoroutineInfo> goroutines() GMPKIT_NO_TSA {
     out.push_back(std::move(info));
   }
   return out;
-}
-
-SchedStats stats() {
-  SchedStats s;
-  rt::Published<Sched>::Pin pin(sched_pub);  // any thread: keeps the scheduler alive
-  if (!pin) return s;
-  for (std::int32_t i = 0; i < sched->allp.allocated(); i++)  // dead Ps too: their counts stay
-    s.goroutines_created +=
-        sched->allp.slot(i)->ngcreated.load(rt::relaxed);  // relaxed: statistics
-  s.threads = sched->nthreads.load(rt::relaxed);  // relaxed: statistics (same below)
-  s.steals = sched->nsteals.load(rt::relaxed);
-  s.runqputslow = sched->nputslow.load(rt::relaxed);
-  s.stacks_guarded = sched->stacks.guarded_count();
-  s.stacks_canary = sched->stacks.canary_count();
-  s.preempt_requests = sched->npreemptreq.load(rt::relaxed);
-  s.preemptions = sched->npreempted.load(rt::relaxed);
-  s.async_preemptions = sched->nasyncpreempt.load(rt::relaxed);
-  s.preempt_signals = sched->npreemptsig.load(rt::relaxed);
-  s.wakeup_preempt_requests = sched->nwakeuppreempt.load(rt::relaxed);
-  s.sysmon_parks = sched->nsysmonpark.load(rt::relaxed);
-  s.sysmon_kicks = sched->nsysmonkick.load(rt::relaxed);
-  return s;
 }
 
 // dump_goroutines: observe/dump.cpp.

@@ -28,6 +28,7 @@
 #include "core/template_thread.hpp"
 #include "gmpkit/error.hpp"
 #include "gmpkit/os_thread.hpp"
+#include "platform/diag_word.hpp"
 
 namespace gmpkit::core {
 
@@ -149,7 +150,7 @@ void lock_os_thread() {
   if (mp->lockedExt == 0) template_thread_start();
   mp->lockedExt++;
   mp->lockedg = gp;  // dolockOSThread
-  gp->lockedm = mp;
+  rt::diag_store(gp->lockedm, mp);  // dumps read it from any thread
 }
 
 void unlock_os_thread() {
@@ -159,7 +160,7 @@ void unlock_os_thread() {
   mp->lockedExt--;
   if (mp->lockedExt != 0) return;  // dounlockOSThread
   mp->lockedg = nullptr;
-  gp->lockedm = nullptr;
+  rt::diag_store(gp->lockedm, nullptr);  // dumps read it from any thread
 }
 
 }  // namespace gmpkit

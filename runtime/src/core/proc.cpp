@@ -37,6 +37,7 @@
 #include "platform/thread.hpp"
 #include "stw/procresize.hpp"
 #include "sysmon/sysmon.hpp"
+#include "platform/diag_word.hpp"
 
 #if GMPKIT_ASAN
 #include <sanitizer/asan_interface.h>
@@ -150,7 +151,7 @@ G* goexit0(M* mp, G* gp) {
   // for itself; end it rather than reuse it (not at shutdown: m0 unwinds
   // every G and must not leave).
   const bool locked = gp->lockedm != nullptr;
-  gp->lockedm = nullptr;
+  if (locked) rt::diag_store(gp->lockedm, nullptr);  // dumps read it from any thread
   mp->lockedg = nullptr;
   mp->lockedExt = 0;
   if (locked && !sched->exiting.load(rt::relaxed))
@@ -206,7 +207,7 @@ G* newproc1(M* mp, P* pp, const detail::EntryOps& ops, void* fn) {
     pp->goidcache = sched->goidgen.fetch_add(kGoidCacheBatch, rt::relaxed) + 1;
     pp->goidcacheend = pp->goidcache + kGoidCacheBatch;
   }
-  newg->goid = pp->goidcache++;
+  rt::diag_store(newg->goid, pp->goidcache++);  // a reused G: dumps may still read the old id
   // The birth moment: runnable and (next line) in a run queue.
   casgstatus(newg, GStatus::dead, GStatus::runnable);
   pp->ngcreated.store(pp->ngcreated.load(rt::relaxed) + 1,
@@ -291,7 +292,7 @@ void shutdown(M* m0) GMPKIT_NO_TSA {
   }
 
   // 4. Free everything. Threads outside the runtime may be reading the
-  // scheduler (metrics(), debug::stats(), ...): keep the final metrics for
+  // scheduler (metrics(), debug::goroutines(), ...): keep the final metrics for
   // them, unpublish, wait their pins out, then free.
   observe::save_final_metrics();
   sched_pub.unpublish_and_drain();

@@ -19,6 +19,7 @@
 #include "platform/signal.hpp"
 #include "platform/thread.hpp"
 #include "platform/unwind.hpp"
+#include "platform/diag_word.hpp"
 
 namespace gmpkit::observe {
 
@@ -44,13 +45,13 @@ void write_header(std::string* out, G* gp, GStatus st, std::int64_t now) {
   const WaitReason wr = gp->waitreason.load(rt::relaxed);  // relaxed: diagnostics
   const char* status =
       st == GStatus::waiting && wr != WaitReason::zero ? wait_reason_string(wr) : gstatus_name(st);
-  appendf(out, "goroutine %" PRId64 " [%s", gp->goid, status);
+  appendf(out, "goroutine %" PRId64 " [%s", rt::diag_load(gp->goid), status);
   const std::int64_t since = gp->waitsince.load(rt::relaxed);  // relaxed: diagnostics
   if ((st == GStatus::waiting || st == GStatus::syscall) && since != 0) {
     const std::int64_t minutes = (now - since) / 60'000'000'000LL;
     if (minutes >= 1) appendf(out, ", %" PRId64 " minutes", minutes);  // Go: always "minutes"
   }
-  if (gp->lockedm != nullptr) out->append(", locked to thread");
+  if (rt::diag_load(gp->lockedm) != nullptr) out->append(", locked to thread");
   out->append("]:\n");
 }
 

@@ -45,6 +45,7 @@
 #include "observe/trace_buf.hpp"
 #include "platform/clock.hpp"
 #include "platform/mutex.hpp"
+#include "platform/diag_word.hpp"
 
 namespace gmpkit::observe {
 
@@ -234,7 +235,7 @@ void snapshot_gs() GMPKIT_NO_TSA {
     rt::LockGuard g(s->allglock);
     for (core::G* gp : s->allgs) {
       core::GStatus st = gp->status();
-      if (st != core::GStatus::dead && st != core::GStatus::idle) gs.emplace_back(gp->goid, st);
+      if (st != core::GStatus::dead && st != core::GStatus::idle) gs.emplace_back(rt::diag_load(gp->goid), st);
     }
   }
   Where w = where();
