@@ -40,10 +40,19 @@ bool StackPool::refill(bool guarded) {
   if (guarded)
     count = static_cast<std::size_t>(std::min<std::int64_t>(count, guard_budget_ - guarded_));
   std::size_t per = stack_size_ + (guarded ? guard_ : 0);
-  std::size_t bytes = per * count;
-  char* base = static_cast<char*>(rt::map_stack_memory(bytes));
-  if (!base) return false;
-  slabs_.push_back(Slab{base, bytes});
+  // A canary slab has one guard page below its lowest stack (a guarded
+  // slab's lowest stack has its own): unbounded recursion runs through the
+  // unused stacks below it, then faults there, instead of running on into
+  // whatever is mapped below the slab (another thread's stack, an M's
+  // signal stack), which left the overflow handler nothing sane to run on:
+  // a bare SIGSEGV without the report, now and then.
+  const std::size_t floor = guarded ? 0 : guard_;
+  std::size_t bytes = per * count + floor;
+  char* mem = static_cast<char*>(rt::map_stack_memory(bytes));
+  if (!mem) return false;
+  slabs_.push_back(Slab{mem, bytes});
+  if (floor != 0) (void)rt::protect_none(mem, floor);  // out of mappings: unguarded, as before
+  char* base = mem + floor;
   // fresh_ is popped from the back: push the lowest stack first so the first
   // stacks handed out are the highest ones. A stack overflows downwards, so
   // an overflowing stack runs into a neighbour that is not in use yet
