@@ -28,7 +28,7 @@ using U = std::uint32_t;
 }
 
 struct ModelChan {
-  gmpkit::Chan<U> c;
+  gmpkit::Chan<U> c = gmpkit::Chan<U>::nil();  // made in drive() unless nil
   std::size_t cap = 0;
   bool nil = false, closed = false;
   std::deque<U> buf;

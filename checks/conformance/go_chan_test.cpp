@@ -274,7 +274,7 @@ TEST(Go, TestSelectStress) {
       auto c1 = c;
       for (int i = 0; i < 4 * N; i++) {
         auto bump = [&](int k) {
-          if (++n[k] == N) c1[k] = Chan<int>();
+          if (++n[k] == N) c1[k] = Chan<int>::nil();
         };
         gmpkit::select(gmpkit::send_case(c1[3], 0, [&] { bump(3); }),
                        gmpkit::send_case(c1[2], 0, [&] { bump(2); }),

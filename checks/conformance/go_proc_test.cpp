@@ -311,7 +311,7 @@ TEST(Go, TestPreemption) {
       });
     }
     wg.wait();
-    EXPECT_GT(gmpkit::debug::stats().async_preemptions, 0);
+    EXPECT_GT(gmpkit::metrics().preemptions_async, 0);
   });
 }
 
@@ -373,7 +373,7 @@ TEST(Go, TestAsyncPreempt) {
     while (ready.load() == 0 || ready2.load() < 2) gmpkit::yield();
     auto t0 = Clock::now();
     while (Clock::now() - t0 < 50ms) gmpkit::yield();
-    async = gmpkit::debug::stats().async_preemptions;
+    async = gmpkit::metrics().preemptions_async;
   });
   EXPECT_GE(async, 3);
 }

@@ -5,8 +5,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <initializer_list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,7 +31,7 @@ TEST(Chan, ErrorMessages) {
     c.close();
     EXPECT_EQ(error_of<gmpkit::chan_error>([&] { c.send(1); }), "send on closed channel");
     EXPECT_EQ(error_of<gmpkit::chan_error>([&] { c.close(); }), "close of closed channel");
-    Chan<int> nil;
+    auto nil = Chan<int>::nil();
     EXPECT_EQ(error_of<gmpkit::chan_error>([&] { nil.close(); }), "close of nil channel");
     Chan<int> a(0);
     Chan<int> b(std::move(a));
@@ -83,14 +85,65 @@ TEST(Chan, BlockedSenderGetsSendOnClosed) {
   });
 }
 
+// `Chan<int> c;` is make(chan int): a usable unbuffered channel, not Go's
+// nil channel (that one is Chan<T>::nil()).
+TEST(Chan, DefaultConstructedIsUnbuffered) {
+  run_procs(2, [] {
+    Chan<int> c;
+    EXPECT_FALSE(c.is_nil());
+    EXPECT_EQ(c.capacity(), 0u);
+    Chan<int> other;
+    EXPECT_FALSE(c == other);  // each default construction makes a new channel
+    // Unbuffered: a non-blocking send finds no receiver and no buffer.
+    bool sent = false;
+    gmpkit::select(gmpkit::send_case(c, 1, [&] { sent = true; }), gmpkit::default_case());
+    EXPECT_FALSE(sent);
+    // A blocking send completes only by handing the value to a receiver.
+    Chan<int> done(1);
+    gmpkit::go([c, done]() mutable {
+      c.send(7);
+      done.send(1);
+    });
+    gmpkit::test::wait_for_waiters("chan send", 1, 100us);
+    EXPECT_EQ(done.size(), 0u);  // still blocked: nobody received
+    EXPECT_EQ(c.recv(), std::optional<int>(7));
+    EXPECT_EQ(done.recv(), std::optional<int>(1));
+    c.close();
+    EXPECT_EQ(c.recv(), std::nullopt);
+  });
+}
+
+// Chan<T>::nil() and a moved-from handle are Go's nil channel.
+TEST(Chan, NilAndMovedFromAreGosNilChannel) {
+  run_procs(2, [] {
+    Chan<int> a;
+    Chan<int> b(std::move(a));
+    for (Chan<int>* n : std::initializer_list<Chan<int>*>{&a, nullptr}) {
+      Chan<int> nil = n ? *n : Chan<int>::nil();  // NOLINT(bugprone-use-after-move): by contract
+      EXPECT_TRUE(nil.is_nil());
+      EXPECT_EQ(nil.capacity(), 0u);
+      EXPECT_TRUE(nil == Chan<int>::nil());
+      EXPECT_EQ(error_of<gmpkit::chan_error>([&] { nil.close(); }), "close of nil channel");
+      bool ready = false, dflt = false;
+      gmpkit::select(gmpkit::send_case(nil, 1, [&] { ready = true; }),
+                     gmpkit::recv_case(nil, [&](std::optional<int>) { ready = true; }),
+                     gmpkit::default_case([&] { dflt = true; }));
+      EXPECT_FALSE(ready);
+      EXPECT_TRUE(dflt);
+    }
+    EXPECT_FALSE(b.is_nil());
+  });
+}
+
 TEST(Chan, NilChannelBlocksForever) {
   run_procs(2, [] {
-    Chan<int> nil;
+    auto nil = Chan<int>::nil();
     EXPECT_EQ(nil.size(), 0u);
     EXPECT_EQ(nil.capacity(), 0u);
     gmpkit::go([nil]() mutable { nil.recv(); });
     gmpkit::go([nil]() mutable { nil.send(1); });
-    gmpkit::sleep_for(2ms);
+    gmpkit::test::wait_for_waiters("chan receive (nil chan)", 1, 100us);
+    gmpkit::test::wait_for_waiters("chan send (nil chan)", 1, 100us);
     std::map<std::string, int> reasons;
     for (const auto& g : gmpkit::debug::goroutines()) reasons[g.wait_reason]++;
     EXPECT_EQ(reasons["chan receive (nil chan)"], 1);

@@ -75,7 +75,7 @@ TEST(Deadlock, ListsEveryGoroutine) {
 
 TEST(Deadlock, NilChannelAndSelect) {
   std::string msg = deadlock_of(1, [] {
-    Chan<int> nil;
+    auto nil = Chan<int>::nil();
     gmpkit::go([nil]() mutable { nil.send(1); });
     gmpkit::yield();
     nil.recv();

@@ -1,4 +1,4 @@
-// gmpkit::metrics() (issue 5): counters are monotonic while a run goes on,
+// gmpkit::metrics(): counters are monotonic while a run goes on,
 // count exactly what they promise (spawned = go() calls + main), the
 // workloads that must produce steals / global-runq takes / spinning /
 // preemptions do, the histograms (sched_latency, stw_*) are well formed,

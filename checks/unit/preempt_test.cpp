@@ -159,15 +159,15 @@ void spin_until_preempted(void (*spin)(), std::int64_t preemptions) {
     PreemptStorm storm(std::chrono::microseconds(200), false);
     gmpkit::WaitGroup wg;
     wg.add(1);
-    std::int64_t base = gmpkit::debug::stats().async_preemptions;
+    std::int64_t base = gmpkit::metrics().preemptions_async;
     gmpkit::go([&] {
       spin();
       wg.done();
     });
-    while (gmpkit::debug::stats().async_preemptions - base < preemptions) gmpkit::sleep_for(100us);
+    while (gmpkit::metrics().preemptions_async - base < preemptions) gmpkit::sleep_for(100us);
     g_stop_spin = 1;
     wg.wait();
-    seen = gmpkit::debug::stats().async_preemptions - base;
+    seen = gmpkit::metrics().preemptions_async - base;
   });
   EXPECT_GE(seen, preemptions);
 }
@@ -280,7 +280,7 @@ TEST(Preempt, AllocatorUnderSignalStorm) {
     gmpkit::sleep_for(1500ms);
     stop.store(true);
     wg.wait();
-    async = gmpkit::debug::stats().async_preemptions;
+    async = gmpkit::metrics().preemptions_async;
   });
   EXPECT_GT(progress.load(), 1000);
   EXPECT_GT(async, 0);
@@ -307,7 +307,7 @@ TEST(Preempt, WakeupPreemptionForDueTimers) {
       for (int i = 0; i < 20; i++) gmpkit::sleep_for(1ms);
       stop.store(true);
       wg.wait();
-      requests = gmpkit::debug::stats().wakeup_preempt_requests;
+      requests = gmpkit::metrics().wakeup_preempt_requests;
     });
     if (min_slice.count() != 0)
       EXPECT_GT(requests, 0);
@@ -336,8 +336,8 @@ TEST(Preempt, ConfigTurnsAsyncOff) {
     gmpkit::sleep_for(20ms);
     stop.store(true);
     wg.wait();
-    async = gmpkit::debug::stats().async_preemptions;
-    preempted = gmpkit::debug::stats().preemptions;
+    async = gmpkit::metrics().preemptions_async;
+    preempted = gmpkit::metrics().preemptions;
   });
   EXPECT_FALSE(enabled);
   EXPECT_EQ(async, 0);
@@ -375,9 +375,9 @@ TEST(Preempt, SysmonWakesFromIdleParkToPreempt) {
   std::int64_t parks = 0;
   std::atomic<bool> released{false};
   gmpkit::run(cfg, [&] {
-    for (int i = 0; i < 500 && gmpkit::debug::stats().sysmon_parks == 0; i++)
+    for (int i = 0; i < 500 && gmpkit::metrics().sysmon_parks == 0; i++)
       gmpkit::sleep_for(10ms);
-    parks = gmpkit::debug::stats().sysmon_parks;
+    parks = gmpkit::metrics().sysmon_parks;
     gmpkit::WaitGroup wg;
     wg.add(1);
     gmpkit::go([&] {

@@ -61,7 +61,7 @@ TEST_P(SpawnJoin, HundredThousandGoroutinesEachRunOnce) {
   constexpr int kN = 100000;
   std::vector<std::atomic<std::uint8_t>> ran(kN);
   for (auto& r : ran) r.store(0, std::memory_order_relaxed);
-  gmpkit::debug::SchedStats st;
+  gmpkit::Metrics st;
   std::int64_t left = -1;
   gmpkit::run(procs(GetParam()), [&] {
     EXPECT_EQ(gmpkit::gomaxprocs(), GetParam());
@@ -75,7 +75,7 @@ TEST_P(SpawnJoin, HundredThousandGoroutinesEachRunOnce) {
     }
     wg.wait();
     left = settle_goroutines();
-    st = gmpkit::debug::stats();
+    st = gmpkit::metrics();
   });
   int never = 0, twice = 0;
   for (auto& r : ran) {
@@ -86,7 +86,7 @@ TEST_P(SpawnJoin, HundredThousandGoroutinesEachRunOnce) {
   EXPECT_EQ(never, 0);
   EXPECT_EQ(twice, 0);
   EXPECT_EQ(left, 1) << "every spawned goroutine exited";
-  EXPECT_EQ(st.goroutines_created, kN + 1) << "main + 100k";
+  EXPECT_EQ(st.goroutines_spawned, kN + 1) << "main + 100k";
 }
 
 // Goroutines spawning goroutines: a binary tree of 2^14 - 1 goroutines
@@ -410,11 +410,40 @@ TEST_P(Shutdown, NoUserCodeAfterRunReturns) {
     long at_return = ticks.load();
     std::this_thread::sleep_for(30ms);
     EXPECT_EQ(ticks.load(), at_return) << "async " << async;
-    if (async)
-      EXPECT_LE(unwound.load(), 4);
-    else
-      EXPECT_EQ(unwound.load(), 4);
+    // Each of the four was unwound or, stopped by signal, retired; the
+    // runtime counts the latter exactly.
+    const std::int64_t retired = gmpkit::metrics().goroutines_retired;
+    EXPECT_EQ(unwound.load() + retired, 4) << "async " << async;
+    if (!async) {
+      EXPECT_EQ(retired, 0);
+    }
   }
+}
+
+// A goroutine the preemption signal stopped in user code and that is still
+// queued when main returns is retired without unwinding (its frames have
+// no landing pad at that pc), and metrics().goroutines_retired says so:
+// fuzz_ops_threads accounts every goroutine by it. Deterministic: the
+// gomaxprocs(1) stop can only end by signalling the call-free loop, and the
+// goroutine then waits on the global runq while main holds the only P.
+TEST(Shutdown, GoroutineStoppedBySignalAtExitIsRetiredAndCounted) {
+  GMPKIT_REQUIRE_ASYNC_PREEMPT();
+  std::atomic<int> destroyed{0};
+  std::atomic<bool> spinning{false}, stop{false};
+  gmpkit::run(procs(2), [&] {
+    gmpkit::go([&] {
+      OnDestroy guard{destroyed};
+      spinning.store(true);
+      while (!stop.load(std::memory_order_relaxed)) {}  // user text, no call
+    });
+    while (!spinning.load()) gmpkit::yield();
+    gmpkit::gomaxprocs(1);
+    EXPECT_GE(gmpkit::metrics().preemptions_async, 1);
+  });
+  stop.store(true);
+  EXPECT_EQ(destroyed.load(), 0) << "retired goroutines do not unwind";
+  EXPECT_EQ(gmpkit::metrics().goroutines_retired, 1);
+  EXPECT_EQ(gmpkit::metrics().goroutines_exited, gmpkit::metrics().goroutines_spawned);
 }
 
 // A goroutine still busy in user code, without any runtime call, when main
@@ -594,7 +623,7 @@ TEST(Goroutines, ReusedGGetsAFreshId) {
       wg.wait();
       settle_goroutines();
     }
-    EXPECT_LE(gmpkit::debug::stats().stacks_guarded + gmpkit::debug::stats().stacks_canary, 3)
+    EXPECT_LE(gmpkit::metrics().stacks_guarded + gmpkit::metrics().stacks_canary, 3)
         << "the same few Gs are reused";
   });
   ASSERT_EQ(ids.size(), 100u);
@@ -697,7 +726,7 @@ TEST(Config, MaxThreadsExhaustedThrows) {
 TEST(Config, EnoughThreadsIsFine) {
   gmpkit::Config cfg = procs(2);
   cfg.max_threads = 10;  // m0, sysmon, an M per P, a spare for the poller
-  gmpkit::debug::SchedStats st;
+  gmpkit::Metrics st;
   std::atomic<int> n{0};
   EXPECT_NO_THROW(gmpkit::run(cfg, [&] {
     gmpkit::WaitGroup wg;
@@ -709,7 +738,7 @@ TEST(Config, EnoughThreadsIsFine) {
         wg.done();
       });
     wg.wait();
-    st = gmpkit::debug::stats();
+    st = gmpkit::metrics();
   }));
   EXPECT_EQ(n.load(), 100);
   EXPECT_LE(st.threads, 10);

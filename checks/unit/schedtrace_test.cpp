@@ -1,4 +1,4 @@
-// schedtrace / scheddetail (issue 5): the real stderr output of sysmon's
+// schedtrace / scheddetail: the real stderr output of sysmon's
 // periodic report, set through Config and through GMPKIT_DEBUG, checked
 // line by line against Go's format (proc.go schedtrace), and the on-demand
 // gmpkit::debug::schedtrace(). No timing assertions beyond "at least two
@@ -203,7 +203,9 @@ TEST(Schedtrace, EnvDetailPrintsPMGLines) {
     EXPECT_GE(gs, 1);
     // The report ends at the next report or at the end of the output
     // (nothing else writes to stderr here).
-    if (j < lines.size()) EXPECT_EQ(lines[j].rfind("SCHED ", 0), 0u) << "stray line: " << lines[j];
+    if (j < lines.size()) {
+      EXPECT_EQ(lines[j].rfind("SCHED ", 0), 0u) << "stray line: " << lines[j];
+    }
   }
   EXPECT_GE(reports, 2) << out;
   EXPECT_TRUE(saw_chan_receive) << out;

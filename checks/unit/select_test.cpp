@@ -107,7 +107,7 @@ TEST(Select, SameChannelSendAndRecv) {
 TEST(Select, NoCasesAndNilCasesBlockForever) {
   run_procs(2, [] {
     gmpkit::go([] { gmpkit::select(); });
-    Chan<int> nil;
+    auto nil = Chan<int>::nil();
     gmpkit::go([nil] { gmpkit::select(gmpkit::recv_case(nil), gmpkit::send_case(nil, 1)); });
     wait_for_waiters("select (no cases)", 1, 50us);
     wait_for_waiters("select", 1, 50us);
@@ -155,8 +155,7 @@ TEST(Select, SendOnClosedChannelFromBlockedSelect) {
 // Many cases (more than the small inline arrays) on distinct channels.
 TEST(Select, ManyCases) {
   run_procs(2, [] {
-    std::array<Chan<int>, 12> cs;
-    for (auto& c : cs) c = Chan<int>(0);
+    std::array<Chan<int>, 12> cs;  // twelve distinct unbuffered channels
     Chan<int> res(1);
     gmpkit::go([=]() mutable {
       int got = -1;
@@ -183,7 +182,7 @@ TEST(Select, ShutdownWithBlockedSelectsLeaksNothing) {
   for (int round = 0; round < 3; round++) {
     run_procs(2, [] {
       Chan<std::unique_ptr<int>> a(0), b(0);
-      Chan<std::unique_ptr<int>> nil;
+      auto nil = Chan<std::unique_ptr<int>>::nil();
       for (int i = 0; i < 3; i++) {
         gmpkit::go([a, b] {
           gmpkit::select(gmpkit::send_case(a, std::make_unique<int>(1)),

@@ -322,7 +322,7 @@ TEST(Stacks, RuntimeCountsTiers) {
   gmpkit::Config cfg;
   cfg.procs = 1;
   cfg.guarded_stacks = 64;
-  gmpkit::debug::SchedStats st;
+  gmpkit::Metrics st;
   gmpkit::run(cfg, [&] {
     gmpkit::WaitGroup gate, wg;
     gate.add(1);
@@ -334,7 +334,7 @@ TEST(Stacks, RuntimeCountsTiers) {
       });
     gate.done();
     wg.wait();
-    st = gmpkit::debug::stats();
+    st = gmpkit::metrics();
   });
   EXPECT_EQ(st.stacks_guarded, 64);
   EXPECT_EQ(st.stacks_canary, 151 - 64);

@@ -1,4 +1,4 @@
-// Wait reasons (issue 5): every way a goroutine parks records Go's string
+// Wait reasons: every way a goroutine parks records Go's string
 // (runtime2.go waitReasonStrings), visible through debug::goroutines()
 // together with how long the goroutine has waited. One goroutine is parked
 // in each kind of wait; the test waits until all of them are `waiting` and
@@ -24,7 +24,7 @@ namespace {
 TEST(WaitReason, EveryParkShowsGosString) {
   // Everything the parked goroutines touch outlives run(): the ones that can
   // never be woken (nil channels, empty select) are unwound at shutdown.
-  gmpkit::Chan<int> recv_ch(0), send_ch(0), sel_a(0), sel_b(0), nil_ch;
+  gmpkit::Chan<int> recv_ch(0), send_ch(0), sel_a(0), sel_b(0), nil_ch = gmpkit::Chan<int>::nil();
   gmpkit::Mutex mu;
   gmpkit::RWMutex rw_for_rlock, rw_for_lock;
   gmpkit::WaitGroup wg_wait;

@@ -1,4 +1,4 @@
-// numa/bench/numa_bench.cpp — NUMA benchmarks (issue 14), Google Benchmark.
+// numa/bench/numa_bench.cpp — NUMA benchmarks, Google Benchmark.
 //
 // Topology: $GMPKIT_NUMA_BENCH_TOPOLOGY (hwloc spec: "", file.xml,
 // synthetic). Default: this machine if it has 2+ NUMA nodes, else the

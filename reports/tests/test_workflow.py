@@ -1,6 +1,6 @@
 """Structure of .github/workflows/nightly.yml: a matrix of runner types running
 ci/report --full and uploading reports/data/**, the fuzz nightly and the stress
-nightly; every script it calls exists or is owned by another issue."""
+nightly; every script it calls exists."""
 
 from __future__ import annotations
 

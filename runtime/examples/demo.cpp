@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
   gmpkit::Config cfg;
   auto t0 = std::chrono::steady_clock::now();
   std::atomic<long> sum{0};
-  gmpkit::debug::SchedStats st;
+  gmpkit::Metrics st;
   int procs = 0;
   gmpkit::run(cfg, [&] {
     procs = gmpkit::gomaxprocs();
@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
       });
     }
     wg.wait();
-    st = gmpkit::debug::stats();
+    st = gmpkit::metrics();
   });
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

@@ -13,8 +13,8 @@
 //                               reloads them only when they differ (ABI-complete;
 //                               prices a possible change to context_x86_64.S)
 //
-// Issue 2 asks to measure the hand-written switch against Boost.Context and
-// keep the faster one; compare the first two rows. Both do the same work:
+// The hand-written switch is kept only while it is as fast as Boost.Context;
+// compare the first two rows. Both do the same work:
 // Boost 1.74's jump_fcontext also saves/restores MXCSR and the x87 control
 // word, and stores the six callee-saved registers (on the stack instead of
 // in a struct). Boost.Context is linked statically (CMakeLists.txt), as our

@@ -1,5 +1,5 @@
 // stress/bench/metrics_bench.cpp — observability costs and the scheduling
-// latency histogram (issue 5, part A):
+// latency histogram:
 //
 //   BM_MetricsSnapshot/procs     one gmpkit::metrics() call (sums the per-P
 //       counters, copies three histograms) from a goroutine.

@@ -169,7 +169,7 @@ void BM_HogTimerLateness(benchmark::State& state) {
       double secs = std::chrono::duration<double>(Clock::now() - start).count();
       stop.store(true);
       wg.wait();
-      const auto st = gmpkit::debug::stats();
+      const auto st = gmpkit::metrics();
       wakeup_requests = static_cast<double>(st.wakeup_preempt_requests);
       kicks = static_cast<double>(st.sysmon_kicks);
       std::uint64_t total = 0;

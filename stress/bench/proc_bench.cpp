@@ -103,14 +103,14 @@ void BM_SpawnJoin(benchmark::State& state) {
   const int batch = static_cast<int>(state.range(1));
   in_runtime(state, procs, [&] {
     warm_stacks(batch);
-    const auto before = gmpkit::debug::stats();
+    const auto before = gmpkit::metrics();
     while (state.KeepRunningBatch(batch)) {
       gmpkit::WaitGroup wg;
       wg.add(batch);
       for (int i = 0; i < batch; i++) gmpkit::go([&wg] { wg.done(); });
       wg.wait();
     }
-    const auto after = gmpkit::debug::stats();
+    const auto after = gmpkit::metrics();
     state.counters["steals_per_G"] = benchmark::Counter(
         static_cast<double>(after.steals - before.steals), benchmark::Counter::kAvgIterations);
     state.counters["threads"] = static_cast<double>(after.threads);
@@ -244,7 +244,7 @@ void BM_FanOutWork(benchmark::State& state) {
   in_runtime(state, procs, [&] {
     warm_stacks(kBatch);
     std::atomic<std::uint64_t> sink{0};
-    const auto before = gmpkit::debug::stats();
+    const auto before = gmpkit::metrics();
     while (state.KeepRunningBatch(kBatch)) {
       gmpkit::WaitGroup wg;
       wg.add(kBatch);
@@ -256,7 +256,7 @@ void BM_FanOutWork(benchmark::State& state) {
         });
       wg.wait();
     }
-    const auto after = gmpkit::debug::stats();
+    const auto after = gmpkit::metrics();
     benchmark::DoNotOptimize(sink.load(std::memory_order_relaxed));  // relaxed: a sink
     state.counters["steals_per_G"] = benchmark::Counter(
         static_cast<double>(after.steals - before.steals), benchmark::Counter::kAvgIterations);

@@ -1,5 +1,4 @@
-// stress/bench/stw_bench.cpp — stop-the-world and system-call costs
-// (issue 4's benchmark list):
+// stress/bench/stw_bench.cpp — stop-the-world and system-call costs:
 //
 //   BM_StopStartTheWorld/procs/hog   one stop_the_world + start_the_world
 //       while every other P runs a goroutine; hog=0: loops that call

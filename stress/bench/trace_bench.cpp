@@ -1,6 +1,6 @@
 // stress/bench/trace_bench.cpp — what the execution tracer costs.
 //
-// The question the issue asks: with tracing OFF, is a build that has the
+// The question: with tracing OFF, is a build that has the
 // trace hooks (CMake GMPKIT_TRACE=ON, the default: one relaxed load of a
 // global flag per hook) within 2 % of a build without any trace code
 // (GMPKIT_TRACE=OFF)? The *_TraceOff rows answer it when this binary is

@@ -1,5 +1,5 @@
-// stress/cli/machine.hpp — the machine block of a result file (issue 15's
-// "Results format"). The fingerprint is reports/machine's (Python, the one
+// stress/cli/machine.hpp — the machine block of a result file (the schema
+// in reports/). The fingerprint is reports/machine's (Python, the one
 // implementation every result file shares); gmpkit-stress runs it and embeds
 // its JSON. Where it cannot run, a reduced block from hwloc and /proc is
 // written instead, marked "source": "gmpkit-stress fallback".

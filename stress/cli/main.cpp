@@ -1,5 +1,5 @@
 // stress/cli/main.cpp — gmpkit-stress: accounted stress storms, placement
-// and topology (issue 14; stress/README.md).
+// and topology (stress/README.md).
 //
 //   gmpkit-stress list
 //   gmpkit-stress run STORM...|all --seconds N --procs N [--placement P]

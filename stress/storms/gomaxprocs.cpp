@@ -5,7 +5,7 @@
 // the loads' own accounting; the original setting is restored at the end.
 #include <string>
 
-#include <gmpkit/stw.hpp>
+#include <gmpkit/runtime.hpp>
 
 #include "loads.hpp"
 #include "storm.hpp"

@@ -1,16 +1,19 @@
 // gmpkit/chan.hpp — Go channels.
 //
-//   gmpkit::Chan<int> ch(0);            // make(chan int): unbuffered
+//   gmpkit::Chan<int> ch;               // make(chan int): unbuffered (also ch(0))
 //   gmpkit::Chan<int> q(10);            // make(chan int, 10): buffered
+//   auto n = gmpkit::Chan<int>::nil();  // var n chan int: Go's nil channel
 //   ch.send(1);                         // ch <- 1
 //   std::optional<int> v = ch.recv();   // v, ok := <-ch (nullopt: closed and drained)
 //   ch.close();                         // close(ch)
 //
 // A Chan<T> is a shared handle: copies refer to the same channel (as Go's
 // chan values do); the channel lives until the last handle is gone and no
-// goroutine is blocked on it. A default-constructed or moved-from handle is
-// Go's nil channel: send and recv block forever (wait reasons "chan send
-// (nil chan)" / "chan receive (nil chan)"), close throws.
+// goroutine is blocked on it. A default-constructed Chan is a new unbuffered
+// channel (Go's make(chan T)). Go's nil channel is explicit: Chan<T>::nil()
+// and a moved-from handle are nil: send and recv block forever (wait reasons
+// "chan send (nil chan)" / "chan receive (nil chan)"), a select case on it
+// is never ready, close throws "close of nil channel".
 //
 // Semantics are Go's (runtime/chan.go): FIFO for values and for blocked
 // senders/receivers; a send to a blocked receiver hands the value over
@@ -59,11 +62,12 @@ class Chan {
  public:
   using value_type = T;
 
-  // The nil channel.
-  Chan() noexcept = default;
-  // make(chan T, capacity).
-  explicit Chan(std::size_t capacity)
+  // make(chan T, capacity); make(chan T) (unbuffered) by default.
+  explicit Chan(std::size_t capacity = 0)
       : c_(detail::makechan(&detail::ElemOpsFor<T>::ops, capacity)) {}
+
+  // var c chan T: Go's nil channel (no allocation).
+  [[nodiscard]] static Chan nil() noexcept { return Chan(NilTag{}); }
 
   Chan(const Chan& o) noexcept : c_(o.c_) {
     if (c_) detail::chanretain(c_);
@@ -112,6 +116,8 @@ class Chan {
 
  private:
   friend struct detail::ChanAccess;
+  struct NilTag {};
+  explicit Chan(NilTag) noexcept {}
   detail::hchan* c_ = nullptr;
 };
 

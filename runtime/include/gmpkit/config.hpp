@@ -22,9 +22,11 @@ struct Config {
   // a scheduling point (docs/RUNTIME.md "Preemption"). GMPKIT_DEBUG=asyncpreemptoff=1
   // also turns it off.
   bool async_preempt = true;
-  // Wake-up preemption (beyond Go): when a timer is due but every P is busy,
-  // the goroutine on the P that owns the timer is preempted as soon as it
-  // has run this long, instead of at the end of its time_slice. 0 = off.
+  // Wake-up preemption (beyond Go): when every P is busy and a timer is due
+  // on a P, or a goroutine waits in a P's local run queue (readied or
+  // spawned there), the goroutine running on that P is preempted as soon
+  // as it has run this long, instead of at the end of its time_slice.
+  // 0 = off.
   std::chrono::nanoseconds min_slice = std::chrono::milliseconds(1);
   // Upper bound on OS threads (Ms); exceeding it fails run() with
   // gmpkit::thread_exhaustion_error (Go's "thread exhaustion"; 10000 is

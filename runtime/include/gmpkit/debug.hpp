@@ -16,23 +16,10 @@ struct GoroutineInfo {
   std::int64_t wait_ns;  // how long it has been waiting (0 if not)
 };
 
-struct SchedStats {
-  std::int64_t goroutines_created = 0;  // since run() started
-  std::int64_t threads = 0;  // Ms created (m0 included)
-  std::int64_t steals = 0;  // successful runqsteal calls
-  std::int64_t runqputslow = 0;  // local-runq overflows moved to the global runq
-  std::int64_t stacks_guarded = 0;  // stacks with a guard page (allocated so far)
-  std::int64_t stacks_canary = 0;  // stacks past the guard budget
-  std::int64_t preempt_requests = 0;  // cooperative preemption requests by sysmon
-  std::int64_t preemptions = 0;  // goroutines preempted (cooperatively or by signal)
-  std::int64_t async_preemptions = 0;  // of those, preempted by signal (asynchronously)
-  std::int64_t preempt_signals = 0;  // preemption signals (SIGURG) sent
-  std::int64_t wakeup_preempt_requests = 0;  // requests by wake-up preemption (Config::min_slice)
-  std::int64_t sysmon_parks = 0;  // times sysmon slept because every P was idle
-  std::int64_t sysmon_kicks = 0;  // times a new timer woke sysmon early (wake-up preemption)
-};
 
-// Any-thread functions: goroutines(), stats(), dump_goroutines() and
+// Counters and histograms are in gmpkit::metrics() (gmpkit/metrics.hpp).
+//
+// Any-thread functions: goroutines(), dump_goroutines() and
 // schedtrace() may be called from any thread, also while run() ends: each
 // pins the scheduler for the call and shutdown waits for it before freeing
 // anything (README "Errors").
@@ -40,9 +27,6 @@ struct SchedStats {
 // Every live goroutine: a snapshot taken under the scheduler's G-list lock,
 // not a stopped world. Empty with no run active.
 std::vector<GoroutineInfo> goroutines();
-// The current run's counters; all zero with no run active (the last run's
-// final values are in gmpkit::metrics()).
-SchedStats stats();
 // Go-style traceback of every goroutine: a header such as
 // "goroutine 7 [chan receive, 3 minutes]:" (", locked to thread" when
 // locked), then its symbolized stack, one "function(args)" line and one

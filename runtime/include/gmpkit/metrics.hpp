@@ -34,6 +34,11 @@ struct Metrics {
   std::int32_t gomaxprocs = 0;
   std::int64_t goroutines_spawned = 0;  // go() calls (plus the main goroutine)
   std::int64_t goroutines_exited = 0;
+  // Of those, goroutines that shutdown retired without unwinding: stopped
+  // by the preemption signal in user code, where their frames have no
+  // landing pad, so their destructors did not run (docs/RUNTIME.md
+  // "What is not unwound").
+  std::int64_t goroutines_retired = 0;
   std::int64_t threads = 0;  // threads created: Ms (m0 and sysmon included)
   std::int64_t steals = 0;  // successful runqsteal calls
   std::int64_t runqputslow = 0;  // local-runq overflows (half moved to the global runq)
@@ -45,8 +50,8 @@ struct Metrics {
   std::int64_t stws = 0;  // completed stop-the-world pauses
   HistogramSnapshot stw_stopping;  // stop decision -> every P stopped
   HistogramSnapshot stw_total;  // stop decision -> world restarted (the pause)
-  // Scheduler activity (issue 5; summed from per-P counters where the hot
-  // path is per P, so reading is O(Ps) and recording never contends).
+  // Scheduler activity (summed from per-P counters where the hot path is
+  // per P, so reading is O(Ps) and recording never contends).
   std::int64_t schedticks = 0;  // new time slices started (sum of every P's schedtick)
   std::int64_t globrunq_takes = 0;  // Gs taken from the global runq (globrunqget)
   std::int64_t globrunq_batches = 0;  // globrunqget calls that took at least one G
@@ -56,6 +61,13 @@ struct Metrics {
   std::int64_t spinning_transitions = 0;  // times an M started spinning (looking for work to steal)
   HistogramSnapshot
       sched_latency;  // runnable -> running, every 8th run of each G (Go's /sched/latencies)
+  std::int64_t wakeup_preempt_requests = 0;  // preemption requests by wake-up preemption (Config::min_slice)
+  std::int64_t sysmon_parks = 0;  // times sysmon slept because every P was idle
+  std::int64_t sysmon_kicks = 0;  // times a new timer woke sysmon early (wake-up preemption)
+  // Goroutine stacks allocated so far (core/stack.hpp): with a guard page,
+  // and past the guard budget (a canary instead).
+  std::int64_t stacks_guarded = 0;
+  std::int64_t stacks_canary = 0;
 };
 
 // Safe from any thread, inside or outside a goroutine, also while run()

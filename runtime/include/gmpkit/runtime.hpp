@@ -75,6 +75,11 @@ void sleep_for(std::chrono::nanoseconds d);
 void preempt_point();
 // runtime.GOMAXPROCS(0). Any thread; throws usage_error with no run active.
 int gomaxprocs();
+// runtime.GOMAXPROCS(n): sets the number of Ps to n (under stop-the-world,
+// Go's procresize: run queues and timers of removed Ps move to the
+// remaining ones) and returns the previous setting. n <= 0 only queries.
+// Throws usage_error if n > 1024 or outside a goroutine (when n > 0).
+int gomaxprocs(int n);
 // runtime.NumGoroutine: live (not dead) goroutines. Any thread, also while
 // run() ends (the scheduler is pinned for the call, README "Errors"); 0 with
 // no run active.

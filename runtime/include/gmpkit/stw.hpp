@@ -1,5 +1,5 @@
-// gmpkit/stw.hpp — stopping the world (Go's stopTheWorld/startTheWorld) and
-// changing GOMAXPROCS at run time.
+// gmpkit/stw.hpp — stopping the world (Go's stopTheWorld/startTheWorld).
+// GOMAXPROCS (which stops the world to change) is in gmpkit/runtime.hpp.
 //
 //   {
 //     gmpkit::WorldStopped stw("snapshot");   // every other goroutine is off-CPU
@@ -35,10 +35,6 @@ class WorldStopped {
   WorldStopped& operator=(const WorldStopped&) = delete;
 };
 
-// runtime.GOMAXPROCS(n): sets the number of Ps to n (under stop-the-world,
-// Go's procresize: run queues and timers of removed Ps move to the
-// remaining ones) and returns the previous setting. n <= 0 only queries.
-// Throws usage_error if n > 1024 or outside a goroutine (when n > 0).
-int gomaxprocs(int n);
+// gomaxprocs() and gomaxprocs(n): gmpkit/runtime.hpp.
 
 }  // namespace gmpkit

@@ -124,6 +124,7 @@ struct Sched {
   rt::Atomic<std::int64_t> nsysmonpark{0};  // times sysmon parked with every P idle
   rt::Atomic<std::int64_t> nsysmonkick{0};  // times addtimer woke sysmon for wake-up preemption
   rt::Atomic<std::int64_t> nasyncpreempt{0};  // async preemptions (also counted in npreempted)
+  rt::Atomic<std::int64_t> nretired{0};  // Gs shutdown retired without unwinding (async-preempted in user code)
   rt::Atomic<std::int64_t> npreemptsig{0};  // preemption signals sent
   rt::Atomic<std::int64_t> nwakeuppreempt{0};  // wake-up preemption requests (Config::min_slice)
 
@@ -144,7 +145,7 @@ struct Sched {
 
 // The current run's scheduler (nullptr outside run()). Runtime threads and
 // goroutines read it directly: it outlives them. A thread the runtime does
-// not own (the any-thread API: metrics(), debug::stats(), ...) must pin it
+// not own (the any-thread API: metrics(), debug::goroutines(), ...) must pin it
 // through sched_pub instead, and use `sched` only while the pin is held:
 // shutdown unpublishes it and waits every pin out before freeing anything.
 extern Sched* sched;

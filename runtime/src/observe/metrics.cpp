@@ -38,6 +38,7 @@ Metrics collect() {
     m.spinning_transitions += pp->nspinning.load(rt::relaxed);
     m.syscalls += pp->nsyscall.load(rt::relaxed);
   }
+  m.goroutines_retired = sched->nretired.load(rt::relaxed);
   m.threads = sched->nthreads.load(rt::relaxed);
   m.steals = sched->nsteals.load(rt::relaxed);
   m.runqputslow = sched->nputslow.load(rt::relaxed);
@@ -55,6 +56,11 @@ Metrics collect() {
       m.preemptions > m.preemptions_async ? m.preemptions - m.preemptions_async : 0;
   m.preempt_signals = sched->npreemptsig.load(rt::relaxed);
   m.sched_latency = g_hist.sched_latency.snapshot();
+  m.wakeup_preempt_requests = sched->nwakeuppreempt.load(rt::relaxed);
+  m.sysmon_parks = sched->nsysmonpark.load(rt::relaxed);
+  m.sysmon_kicks = sched->nsysmonkick.load(rt::relaxed);
+  m.stacks_guarded = sched->stacks.guarded_count();
+  m.stacks_canary = sched->stacks.canary_count();
   return m;
 }
 

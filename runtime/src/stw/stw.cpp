@@ -36,6 +36,7 @@
 #include "core/sched.hpp"
 #include "core/schedule.hpp"
 #include "gmpkit/error.hpp"
+#include "gmpkit/runtime.hpp"
 #include "gmpkit/stw.hpp"
 #include "netpoll/netpoll.hpp"
 #include "observe/hooks.hpp"

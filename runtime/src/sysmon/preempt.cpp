@@ -295,6 +295,9 @@ extern "C" void gmpkit_async_preempt2() noexcept {
     // (outside the catch block, so the exception object is freed).
     unwind = true;
   }
-  if (unwind) goexit1();
+  if (unwind) {
+    sched->nretired.fetch_add(1, gmpkit::rt::relaxed);  // relaxed: statistics (metrics())
+    goexit1();
+  }
   gmpkit::rt::set_thread_errno(saved_errno);  // out of line: the G may be on another thread now
 }
