@@ -233,7 +233,10 @@ TEST(Netpoll, ShutdownUnwindsIoWaiters) {
         gmpkit::wait_readable(b.r, 1h);  // a pending deadline timer
         resumed.fetch_add(1);
       });
-      gmpkit::sleep_for(2ms);
+      // Both must be parked: a goroutine that never started has no Guard
+      // yet (shutdown only destroys its callable). A fixed sleep was not
+      // enough on a loaded machine under TSan ("5 of 6").
+      gmpkit::test::wait_for_waiters("IO wait", 2, 100us);
     });
   }
   EXPECT_EQ(destroyed.load(), 6);
