@@ -1,6 +1,9 @@
 # gmpkit_test_suite(LABEL) — every *_test.cpp in the calling folder is one
 # GoogleTest executable whose tests ctest runs under LABEL (plus any label
-# the file asks for with a line "// ctest-labels: a;b"). Tests link the
+# the file asks for with a line "// ctest-labels: a;b"), each with a budget
+# (gmpkit_test_timeout: 30 s, or the file's "// ctest-timeout: S", times
+# GMPKIT_TEST_TIMEOUT_SCALE) after which the test main's watchdog dumps
+# every goroutine and aborts (checks/test_main.cpp). Tests link the
 # gmpkit::testing library (test-only hooks) and may include internal
 # headers (gmpkit_internal) for white-box checks; rapidcheck is linked for
 # property tests (rc::state). Sources shared by a suite's executables go
@@ -11,7 +14,7 @@ function(gmpkit_test_suite suite_label)
     get_filename_component(name ${src} NAME_WE)
     add_executable(${name} ${src})
     target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/checks)
-    target_link_libraries(${name} PRIVATE gmpkit_testing gmpkit_internal GTest::gtest GTest::gtest_main)
+    target_link_libraries(${name} PRIVATE gmpkit_test_main gmpkit_internal)
     if(RAPIDCHECK_LIBRARY)
       target_include_directories(${name} PRIVATE ${RAPIDCHECK_INCLUDE_DIR})
       target_link_libraries(${name} PRIVATE ${RAPIDCHECK_LIBRARY})
@@ -22,7 +25,11 @@ function(gmpkit_test_suite suite_label)
       string(REPLACE "// ctest-labels: " "" extra_labels "${extra_labels}")
       list(APPEND labels ${extra_labels})
     endif()
-    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${suite_label} TIMEOUT 300)
+    file(STRINGS ${src} budget REGEX "^// ctest-timeout: [0-9]+$")
+    string(REPLACE "// ctest-timeout: " "" budget "${budget}")
+    gmpkit_test_timeout("${budget}" timeout env)
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+                         PROPERTIES LABELS ${suite_label} TIMEOUT ${timeout} ENVIRONMENT ${env})
     if(extra_labels)
       # gtest_discover_tests flattens a list-valued LABELS into separate
       # property arguments, so the extra labels are set by a script ctest
