@@ -454,8 +454,15 @@ Outcome execute(const Program& p, void (*fail)(const std::string&)) {
     if (p.bcast) st->bcast = std::make_unique<Chan<int>>(0);
     st->cond = std::make_unique<Cond>(st->cond_mu);
   }
+  bool main_ended = false;  // the main goroutine ended or was unwound
   try {
-    run(cfg, [&] { program_main(st.get()); });
+    run(cfg, [&] {
+      struct End {
+        bool* ended;
+        ~End() { *ended = true; }
+      } end{&main_ended};
+      program_main(st.get());
+    });
   } catch (const deadlock_error& e) {
     out.deadlocked = true;
     if (!p.deadlock_end) fail(std::string("unexpected deadlock error: ") + e.what());
@@ -469,9 +476,15 @@ Outcome execute(const Program& p, void (*fail)(const std::string&)) {
     ::close(st->wfd[w]);
   }
 #endif
-  if (st->started.load() != st->ended.load())
+  // Every goroutine that started ended, was unwound, or (only when the
+  // runtime exits while it is stopped by the preemption signal in user
+  // code) was retired without unwinding, which the runtime counts; the
+  // main goroutine is the one retired goroutine spawn() did not count.
+  const std::int64_t retired = metrics().goroutines_retired - (main_ended ? 0 : 1);
+  if (st->started.load() != st->ended.load() + retired)
     fail(std::to_string(st->started.load()) + " goroutine(s) started but only " +
-         std::to_string(st->ended.load()) + " ended or were unwound");
+         std::to_string(st->ended.load()) + " ended or were unwound and " +
+         std::to_string(retired) + " retired (metrics().goroutines_retired)");
   if (out.threw) return out;  // shutdown unwound the rest: nothing more is promised
   if (p.deadlock_end && !out.deadlocked)
     fail("a deadlocked program ended without the deadlock error");
