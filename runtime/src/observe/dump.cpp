@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/m.hpp"
 #include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "gmpkit/debug.hpp"
@@ -184,6 +185,21 @@ void dump_on_fatal() noexcept {
   if (g_fatal_dumped.exchange(true, rt::relaxed) || sched == nullptr) return;
   try {
     std::string out = "\n";
+    // Go's "runtime stack:": a fatal error raised by the scheduler itself
+    // (on an M's g0, e.g. acquirep finding a P that is not idle) names no
+    // goroutine; the M's own stack says which path got there.
+    if (M* mp = getm(); mp != nullptr && rt::unwinder_available()) {
+      const auto lo = reinterpret_cast<std::uintptr_t>(mp->g0_stack_lo);
+      const std::uintptr_t hi = lo + mp->g0_stack_size;
+      const auto sp = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+      if (sp >= lo && sp < hi) {
+        std::vector<rt::UnwindFrame> frames(kMaxFrames);
+        const int n = rt::unwind_self(lo, hi, frames.data(), kMaxFrames);
+        appendf(&out, "runtime stack (m%" PRId64 ", the scheduler's g0):\n", mp->id);
+        write_frames(&out, frames.data(), n, false);
+        out += "\n";
+      }
+    }
     write_goroutine_dump(&out, DumpStacks::racy);
     rt::write_stderr(out.data(), out.size());
   } catch (...) {
