@@ -8,6 +8,7 @@
 
 #include <gmpkit/chan.hpp>
 #include <gmpkit/mutex.hpp>
+#include <gmpkit/runtime.hpp>
 
 #include "seen_set.hpp"
 
@@ -139,6 +140,7 @@ void start_hogs(StormContext& ctx, WaitGroup& wg, int n, const std::atomic<bool>
       while (ctx.running()) {
         for (int k = 0; k < 4096; k++) x = x * 6364136223846793005ull + 1442695040888963407ull;
         iters++;
+        if constexpr (!kAsyncPreemption) gmpkit::preempt_point();
         // relaxed: set/cleared while the world is stopped (stw storm).
         if (forbidden && forbidden->load(std::memory_order_relaxed)) seen_forbidden++;
       }
@@ -168,6 +170,7 @@ void start_allocators(StormContext& ctx, WaitGroup& wg, int n) {
         const std::uint64_t fill = rng() % 1000;
         slot = std::make_unique<std::vector<std::uint64_t>>(len, fill);
         ctx.ledger().add_ops();
+        if constexpr (!kAsyncPreemption) gmpkit::preempt_point();
       }
       // Each vector is filled with one value: the sums must agree.
       if (sum != want)

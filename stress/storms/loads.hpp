@@ -19,6 +19,22 @@ void start_mpmc(StormContext& ctx, WaitGroup& wg, int producers, int consumers);
 // Workers locking nmutex gmpkit::Mutex at random (sometimes yielding while
 // holding one); mutual exclusion and the per-mutex counters are checked.
 void start_mutexes(StormContext& ctx, WaitGroup& wg, int nmutex, int workers);
+// Whether the runtime preempts call-free code by signal: not under TSan,
+// which defers asynchronous signals (docs/RUNTIME.md "Preemption"). There
+// the hogs and allocators below add a cooperative preemption point per
+// round, or they would hold every P forever and wedge the storm.
+#if defined(__SANITIZE_THREAD__)
+inline constexpr bool kAsyncPreemption = false;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+inline constexpr bool kAsyncPreemption = false;
+#else
+inline constexpr bool kAsyncPreemption = true;
+#endif
+#else
+inline constexpr bool kAsyncPreemption = true;
+#endif
+
 // Call-free CPU hogs (preemptible only by signal). With `forbidden`, a hog
 // that ever sees it set reports a violation (the stw storm sets it while
 // the world is stopped).

@@ -47,7 +47,8 @@ struct StormResult {
 // Runs `storm` for opt.seconds. On a failure (lost, duplicated, invariant
 // or storm check) it prints the notes, the seed and a goroutine dump to
 // stderr before the runtime ends. A storm that does not finish within
-// seconds + max(10 s, seconds) is a hang: dump, seed, exit status 1.
+// seconds + max(10 s, seconds) (times 3 under ASan, 6 under TSan) is a
+// hang: dump, seed, exit status 1.
 StormResult run_storm(const StormInfo& storm, const StormOptions& opt, const RunSettings& rs);
 
 }  // namespace gmpkit::stress
