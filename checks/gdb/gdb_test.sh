@@ -23,8 +23,11 @@ rm -f "$core"
 trap 'rm -f "$core"' EXIT
 gcore_cmd="gcore $core"
 [ "$withcore" = nocore ] && gcore_cmd="echo (no core file: sanitizer build)\\n"
+# A hang is reported with what gdb printed so far (ctest's TIMEOUT would
+# kill the script silently): GMPKIT_TEST_TIMEOUT (ctest sets it) bounds gdb.
+budget=${GMPKIT_TEST_TIMEOUT:-60}
 # LeakSanitizer cannot stop the world (ptrace) under a debugger.
-gdb -nx -batch \
+timeout -k 5 "$budget" gdb -nx -batch \
   -ex "set pagination off" -ex "set confirm off" \
   -ex "set environment ASAN_OPTIONS=detect_leaks=0" \
   -ex "source $script" \
@@ -36,7 +39,12 @@ gdb -nx -batch \
   -ex "$gcore_cmd" \
   -ex "continue" \
   "$target" >"$work/live.txt" 2>&1
+rc=$?
 cat "$work/live.txt"
+if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+  echo "FAIL: gdb and the target did not finish within ${budget} s (output so far above)"
+  exit 1
+fi
 sed -n '/==info==/,/==bt2==/p' "$work/live.txt" >"$work/info.txt"
 sed -n '/==bt2==/,/==bt3==/p' "$work/live.txt" >"$work/bt2.txt"
 sed -n '/==bt3==/,/==after==/p' "$work/live.txt" >"$work/bt3.txt"
