@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/sched.hpp"
 #include "observe/histogram.hpp"
 #include "test_util.hpp"
 
@@ -337,6 +338,49 @@ TEST(StopTheWorldDeathTest, BlockingWhileStoppedAborts) {
 }
 
 // Main returning with the world still stopped ends the run cleanly.
+// A goroutine throws (the runtime starts exiting) while gomaxprocs(1) is
+// still stopping the world: the stop gives up (exiting Ms never stop), so
+// the world was never stopped, and starting it must not resize the Ps out
+// from under the Ms still running on them. It did: procresize destroyed
+// the hog's and the thrower's Ps (fuzz_ops_threads: "acquirep: invalid p
+// state ... p3 is dead" from a new M's mstart; here visible as the resize
+// having happened). Async preemption off, so only the hog's own flag ends
+// its loop.
+TEST(StopTheWorld, ThrowDuringGomaxprocsShrinkLeavesThePsAlone) {
+  for (int round = 0; round < 20; round++) {
+    gmpkit::Config cfg = procs(3);
+    cfg.async_preempt = false;
+    cfg.time_slice = std::chrono::hours(1);
+    cfg.min_slice = std::chrono::nanoseconds(0);
+    std::atomic<bool> hog_running{false}, stop{false};
+    std::atomic<int> at_stop{0};
+    try {
+      gmpkit::run(cfg, [&] {
+        gmpkit::go([&] {  // keeps a P: call-free until told
+          hog_running.store(true);
+          while (!stop.load(std::memory_order_relaxed)) {}
+        });
+        gmpkit::go([&] {  // throws once the stop below has begun
+          while (!hog_running.load()) {}
+          while (!gmpkit::core::sched->gcwaiting.load(gmpkit::rt::relaxed)) {}
+          at_stop.fetch_add(1);
+          stop.store(true, std::memory_order_relaxed);
+          throw std::runtime_error("thrown during the stop");
+        });
+        while (!hog_running.load()) gmpkit::yield();
+        gmpkit::gomaxprocs(1);
+      });
+      ADD_FAILURE() << "run() did not rethrow";
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "thrown during the stop");
+    }
+    EXPECT_EQ(at_stop.load(), 1);
+    // The thrower's M leaves for shutdown without stopping its P, so the
+    // stop can only have given up: no procresize may have run.
+    EXPECT_EQ(gmpkit::metrics().gomaxprocs, 3) << "round " << round;
+  }
+}
+
 TEST(StopTheWorld, MainReturnsWhileStopped) {
   std::atomic<int> unwound{0};
   gmpkit::run(procs(2), [&] {

@@ -126,6 +126,19 @@ void start_the_world_with_sema(M* mp) GMPKIT_NO_TSA {
   P* runnable;
   {
     rt::LockGuard g(sched->lock);
+    if (sched->exiting.load(rt::relaxed)) {  // relaxed: set under this lock
+      // The stop may have given up (stop_the_world_with_sema returns once
+      // the runtime exits: exiting Ms never stop), so other Ms may still
+      // hold Ps, or be about to take one from their nextp. procresize would
+      // destroy or re-hand those Ps: a new M's mstart then found its P dead,
+      // or running on another M (fuzz_ops_threads: a goroutine threw during
+      // gomaxprocs(n)). Shutdown resets every P; leave them to it.
+      sched->newprocs = 0;
+      mp->p->set_status(PStatus::running);  // ours, set to gcstop by the stop
+      sched->gcwaiting.store(false, rt::seq_cst);  // seq_cst: as below
+      mp->locks--;
+      return;
+    }
     std::int32_t procs = sched->gomaxprocs.load(rt::relaxed);  // relaxed: we are the only writer
     if (sched->newprocs != 0) {
       procs = sched->newprocs;
