@@ -19,7 +19,9 @@ TEST(Watchdog, HangsForever) {
   cfg.procs = 2;
   gmpkit::run(cfg, [] {
     gmpkit::go([] {
-      for (;;) gmpkit::sleep_for(std::chrono::milliseconds(10));
+      // A pending timer: never a deadlock. One long sleep, so the racy dump
+      // always finds it parked (a 10 ms loop was sometimes caught awake).
+      for (;;) gmpkit::sleep_for(std::chrono::hours(1));
     });
     gmpkit::Chan<int> never;
     watchdog_hang_park_here(&never);

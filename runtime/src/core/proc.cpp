@@ -17,6 +17,7 @@
 #include "core/proc.hpp"
 
 #include <cinttypes>
+#include <utility>
 #include <cstdio>
 #include <cstdlib>
 
@@ -120,7 +121,11 @@ void run_body(G* gp) {
   gp->started = true;
   struct Destroy {
     G* gp;
-    ~Destroy() { gp->entry_ops->destroy(gp->entry_obj); }
+    // Taken first: a G retired inside this destructor (async preemption at
+    // exit, sysmon/preempt.cpp) must not destroy the callable twice.
+    ~Destroy() {
+      if (void* obj = std::exchange(gp->entry_obj, nullptr)) gp->entry_ops->destroy(obj);
+    }
   } destroy{gp};
   try {
     if (!gp->unwinding) {

@@ -70,6 +70,7 @@
 #include "sysmon/preempt.hpp"
 
 #include <cstddef>
+#include <utility>
 #include <cstdlib>
 #include <cstring>
 
@@ -297,6 +298,13 @@ extern "C" void gmpkit_async_preempt2() noexcept {
   }
   if (unwind) {
     sched->nretired.fetch_add(1, gmpkit::rt::relaxed);  // relaxed: statistics (metrics())
+    // Its frames cannot be unwound, but its callable can be destroyed:
+    // nothing will run those frames again. So the captures are freed (ASan
+    // reported them as leaks: a goroutine preempted by signal during the
+    // run and still queued when main returned); only the frames' own
+    // locals are lost.
+    G* gp = getg();
+    if (void* obj = std::exchange(gp->entry_obj, nullptr)) gp->entry_ops->destroy(obj);
     goexit1();
   }
   gmpkit::rt::set_thread_errno(saved_errno);  // out of line: the G may be on another thread now
