@@ -352,7 +352,7 @@ TEST(StopTheWorld, ThrowDuringGomaxprocsShrinkLeavesThePsAlone) {
     cfg.async_preempt = false;
     cfg.time_slice = std::chrono::hours(1);
     cfg.min_slice = std::chrono::nanoseconds(0);
-    std::atomic<bool> hog_running{false}, stop{false};
+    std::atomic<bool> hog_running{false}, thrower_running{false}, stop{false};
     std::atomic<int> at_stop{0};
     try {
       gmpkit::run(cfg, [&] {
@@ -361,13 +361,17 @@ TEST(StopTheWorld, ThrowDuringGomaxprocsShrinkLeavesThePsAlone) {
           while (!stop.load(std::memory_order_relaxed)) {}
         });
         gmpkit::go([&] {  // throws once the stop below has begun
+          thrower_running.store(true);
           while (!hog_running.load()) {}
           while (!gmpkit::core::sched->gcwaiting.load(gmpkit::rt::relaxed)) {}
           at_stop.fetch_add(1);
           stop.store(true, std::memory_order_relaxed);
           throw std::runtime_error("thrown during the stop");
         });
-        while (!hog_running.load()) gmpkit::yield();
+        // Both must be on their Ps before the stop: a thrower still queued
+        // would be stopped with its P, and the stop would wait forever (the
+        // watchdog caught exactly that under TSan).
+        while (!hog_running.load() || !thrower_running.load()) gmpkit::yield();
         gmpkit::gomaxprocs(1);
       });
       ADD_FAILURE() << "run() did not rethrow";
