@@ -180,6 +180,47 @@ inline void prog_deadlock() {
   expect(deadlocked, "the runtime reports the deadlock");
 }
 
+// Go's TestBlockLocked, then an exit while the locked thread still needs
+// new Ms: a goroutine wired to its thread blocks on an unbuffered channel
+// ten times (each wakeup goes through its own M: startlockedm/stoplockedm),
+// and a second locked goroutine keeps blocking while main returns, so the
+// runtime shuts down while the template thread may still be creating an M.
+inline void prog_locked() {
+  int received = 0;
+  run(config(2), [&] {
+    Chan<int> c(0);
+    go([c]() mutable {
+      lock_os_thread();
+      for (int i = 0; i < 10; i++) c.send(i);
+      unlock_os_thread();
+    });
+    for (int i = 0; i < 10; i++) {
+      auto v = c.recv();
+      expect(v && *v == i, "values from the locked goroutine in order");
+      received++;
+    }
+    // Dump.WaitReasonsLockedAndMinutes's shape: a locked goroutine parked
+    // on a receive is readied by main's send, and main returns at once.
+    Chan<int> wake(0), ids(1);
+    go([wake, ids]() mutable {
+      lock_os_thread();
+      ids.send(1);
+      (void)wake.recv();
+      unlock_os_thread();
+    });
+    (void)ids.recv();
+    Chan<int> never(0);
+    go([never]() mutable {
+      lock_os_thread();
+      yield();
+      (void)never.recv();  // unwound at shutdown
+    });
+    yield();
+    wake.send(1);
+  });
+  expect(received == 10, "ten values from the locked goroutine");
+}
+
 struct NamedProgram {
   const char* name;
   void (*fn)();
@@ -188,7 +229,7 @@ struct NamedProgram {
 inline std::vector<NamedProgram> programs() {
   return {{"pipeline", prog_pipeline},       {"mutex", prog_mutex}, {"select", prog_select},
           {"syscall_stw", prog_syscall_stw}, {"sleep", prog_sleep}, {"netpoll", prog_netpoll},
-          {"deadlock", prog_deadlock}};
+          {"deadlock", prog_deadlock}, {"locked", prog_locked}};
 }
 
 }  // namespace gmpkit::simtest

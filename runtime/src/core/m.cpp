@@ -164,7 +164,9 @@ void template_thread_stop() GMPKIT_NO_TSA {
     rt::LockGuard g(g_template.lock);
     if (!g_template.started) return;
     g_template.stop = true;
-    g_template.wake.wakeup();
+    // The note may still be set from a newm the thread has not consumed
+    // (or is creating an M for right now): a second wakeup would trap.
+    if (!g_template.wake.is_set()) g_template.wake.wakeup();
   }
   rt::thread_join(g_template.thread);
   rt::LockGuard g(g_template.lock);
