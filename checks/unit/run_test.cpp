@@ -421,11 +421,13 @@ TEST_P(Shutdown, NoUserCodeAfterRunReturns) {
 }
 
 // A goroutine the preemption signal stopped in user code and that is still
-// queued when main returns is retired without unwinding (its frames have
-// no landing pad at that pc), and metrics().goroutines_retired says so:
-// fuzz_ops_threads accounts every goroutine by it. Deterministic: the
-// gomaxprocs(1) stop can only end by signalling the call-free loop, and the
-// goroutine then waits on the global runq while main holds the only P.
+// queued when main returns is resumed once at shutdown; one still in its
+// call-free loop after the exit grace is stopped again and retired without
+// unwinding (its frames have no landing pad at that pc), and
+// metrics().goroutines_retired says so: fuzz_ops_threads accounts every
+// goroutine by it. Deterministic: the gomaxprocs(1) stop can only end by
+// signalling the call-free loop, and the goroutine then waits on the global
+// runq while main holds the only P; its loop ends only after run().
 TEST(Shutdown, GoroutineStoppedBySignalAtExitIsRetiredAndCounted) {
   GMPKIT_REQUIRE_ASYNC_PREEMPT();
   std::atomic<int> destroyed{0};
@@ -444,6 +446,57 @@ TEST(Shutdown, GoroutineStoppedBySignalAtExitIsRetiredAndCounted) {
   EXPECT_EQ(destroyed.load(), 0) << "retired goroutines do not unwind";
   EXPECT_EQ(gmpkit::metrics().goroutines_retired, 1);
   EXPECT_EQ(gmpkit::metrics().goroutines_exited, gmpkit::metrics().goroutines_spawned);
+}
+
+// A goroutine the time slice stopped by signal in a call-free loop during
+// the run, still queued when main returns, is resumed at shutdown and
+// finishes: its destructors run, nothing is retired. (It used to be retired
+// where it stood: under load the time slice sometimes stopped
+// BusyGoroutineFinishingWithinTheGraceIsUnwound's loop before main returned,
+// and that test failed, 1 of 20 default runs beside stress-ng.)
+// Deterministic at procs 1: main runs again only once the signal stopped
+// the loop, and then holds the only P until it returns.
+TEST(Shutdown, GoroutineStoppedBySignalDuringTheRunIsResumedAtExit) {
+  GMPKIT_REQUIRE_ASYNC_PREEMPT();
+  std::atomic<int> destroyed{0};
+  std::atomic<bool> spinning{false}, stop{false};
+  auto keep = std::make_shared<int>(7);
+  gmpkit::run(procs(1), [&] {
+    gmpkit::go([&, keep] {
+      OnDestroy guard{destroyed};
+      spinning.store(true);
+      while (!stop.load(std::memory_order_relaxed)) {}  // user text, no call
+    });
+    while (!spinning.load()) gmpkit::yield();
+    EXPECT_GE(gmpkit::metrics().preemptions_async, 1);
+    stop.store(true);  // the loop will end once it runs again: after main
+  });
+  EXPECT_EQ(destroyed.load(), 1) << "resumed at exit, it returned normally";
+  EXPECT_EQ(keep.use_count(), 1);
+  EXPECT_EQ(gmpkit::metrics().goroutines_retired, 0);
+  EXPECT_EQ(gmpkit::metrics().goroutines_exited, gmpkit::metrics().goroutines_spawned);
+}
+
+// ... and one resumed at shutdown that reaches a scheduling point is
+// unwound from there: its destructors run, the rest of its body does not.
+TEST(Shutdown, GoroutineResumedAtExitIsUnwoundAtItsNextSchedulingPoint) {
+  GMPKIT_REQUIRE_ASYNC_PREEMPT();
+  std::atomic<int> destroyed{0}, after_yield{0};
+  std::atomic<bool> spinning{false}, stop{false};
+  gmpkit::run(procs(1), [&] {
+    gmpkit::go([&] {
+      OnDestroy guard{destroyed};
+      spinning.store(true);
+      while (!stop.load(std::memory_order_relaxed)) {}  // user text, no call
+      gmpkit::yield();  // a scheduling point at shutdown: unwound here
+      after_yield.store(1);
+    });
+    while (!spinning.load()) gmpkit::yield();
+    stop.store(true);
+  });
+  EXPECT_EQ(destroyed.load(), 1);
+  EXPECT_EQ(after_yield.load(), 0) << "nothing runs after the scheduling point";
+  EXPECT_EQ(gmpkit::metrics().goroutines_retired, 0);
 }
 
 // A goroutine still busy in user code, without any runtime call, when main

@@ -34,10 +34,11 @@ struct Metrics {
   std::int32_t gomaxprocs = 0;
   std::int64_t goroutines_spawned = 0;  // go() calls (plus the main goroutine)
   std::int64_t goroutines_exited = 0;
-  // Of those, goroutines that shutdown retired without unwinding: stopped
-  // by the preemption signal in user code, where their frames have no
-  // landing pad, so their destructors did not run (docs/RUNTIME.md
-  // "What is not unwound").
+  // Of those, goroutines that shutdown retired without unwinding: still in
+  // call-free user code after the exit grace, stopped there by the
+  // preemption signal, where their frames have no landing pad, so their
+  // frames' destructors did not run; their callables were destroyed
+  // (docs/RUNTIME.md "What is not unwound").
   std::int64_t goroutines_retired = 0;
   std::int64_t threads = 0;  // threads created: Ms (m0 and sysmon included)
   std::int64_t steals = 0;  // successful runqsteal calls

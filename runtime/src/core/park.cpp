@@ -145,10 +145,21 @@ void mcall(G* (*fn)(M*, G*)) {
       gp);
 }
 
+// A G that shutdown resumed after an asynchronous stop (G::exit_resume)
+// reached a scheduling point: a call site, so its frames can unwind from
+// here. Nothing else will run: unwind instead of parking or yielding.
+static void unwind_if_exit_resumed(G* gp) {
+  if (!gp->exit_resume) return;
+  gp->exit_resume = false;
+  gp->unwinding = true;
+  throw forced_unwind{};
+}
+
 void gopark(bool (*unlockf)(G*, void*), void* lock, WaitReason reason) {
   M* mp = getm();
   G* gp = mp->curg;
   if (gp == nullptr) fatal("gopark: not on a goroutine");
+  unwind_if_exit_resumed(gp);
   if (gp->unwinding) park_while_unwinding(gp);
   if (stw::holds_stopped_world(mp)) {
     // Every other P is stopped: nothing could ever wake us. Go would hang.
@@ -193,6 +204,7 @@ void gosched() {
   M* mp = getm();
   G* gp = mp->curg;
   if (gp->unwinding) return;  // shutdown: nothing else will run
+  unwind_if_exit_resumed(gp);
   if (stw::holds_stopped_world(mp)) return;  // the world is stopped: nothing else may run
   mcall(gosched_m);
 }
@@ -201,6 +213,7 @@ void gopreempt() {
   M* mp = getm();
   G* gp = mp->curg;
   if (gp->unwinding) return;
+  unwind_if_exit_resumed(gp);
   if (stw::holds_stopped_world(mp)) return;  // Go: preemptoff while the world is stopped
   mcall(gopreempt_m);
 }

@@ -11,7 +11,10 @@
 //   3. With no other thread left, m0 resumes every G that is not dead, once,
 //      with G.unwinding set: a G that never started destroys its callable;
 //      a parked G gets gmpkit::forced_unwind thrown from its park point, so
-//      its destructors run. Each ends in goexit0 like any G.
+//      its destructors run. A G stopped by the preemption signal in user
+//      code runs on instead, to its end or its next scheduling point (where
+//      it is unwound), retired only if still call-free after the exit grace
+//      (sysmon::run_async_stopped_at_exit). Each ends in goexit0 like any G.
 //   4. Gs, Ps, Ms, stacks and the poller are freed; run() rethrows the first
 //      exception a goroutine let escape (or the deadlock error).
 #include "core/proc.hpp"
@@ -37,6 +40,7 @@
 #include "platform/signal.hpp"
 #include "platform/thread.hpp"
 #include "stw/procresize.hpp"
+#include "sysmon/preempt.hpp"
 #include "sysmon/sysmon.hpp"
 #include "platform/diag_word.hpp"
 
@@ -165,6 +169,8 @@ G* goexit0(M* mp, G* gp) {
   gp->entry_obj = nullptr;
   gp->started = false;
   gp->unwinding = false;
+  gp->async_stopped = false;
+  gp->exit_resume = false;
   gp->waitreason.store(WaitReason::zero, rt::relaxed);  // relaxed: diagnostics (g.hpp)
   dropg(mp);
   P* pp = mp->p;
@@ -286,9 +292,15 @@ void shutdown(M* m0) GMPKIT_NO_TSA {
       if (st != GStatus::runnable && st != GStatus::waiting && st != GStatus::preempted)
         throw_g("shutdown: goroutine still running after every M stopped", gp);
       any = true;
-      gp->unwinding = true;
-      if (st != GStatus::runnable) casgstatus(gp, st, GStatus::runnable);
-      execute(m0, gp, true);
+      if (gp->async_stopped && st == GStatus::runnable) {
+        // Stopped by signal in user code: let it run on (to its end or its
+        // next scheduling point) rather than retire it where it stands.
+        sysmon::run_async_stopped_at_exit(m0, gp);
+      } else {
+        gp->unwinding = true;
+        if (st != GStatus::runnable) casgstatus(gp, st, GStatus::runnable);
+        execute(m0, gp, true);
+      }
       auto fn = m0->mcall_fn;
       m0->mcall_fn = nullptr;
       if (fn != goexit0) throw_g("shutdown: unwound goroutine did not exit", gp);

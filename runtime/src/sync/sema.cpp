@@ -168,7 +168,11 @@ void semrelease(std::uint32_t* addr, bool handoff) GMPKIT_NO_TSA {
     // Direct handoff: let the waiter run now, in our time slice's place
     // (Go: "if s.ticket == 1 && getg().m.locks == 0 { goyield() }").
     core::M* mp = core::getm();
-    if (mp && mp->curg && mp->p && mp->locks == 0 && !mp->curg->unwinding) core::mcall(goyield_m);
+    // Not while shutdown runs the G (unwinding, or resumed after an async
+    // stop: only it runs; and this is often inside an unlock in a destructor).
+    if (mp && mp->curg && mp->p && mp->locks == 0 && !mp->curg->unwinding &&
+        !mp->curg->exit_resume)
+      core::mcall(goyield_m);
   }
 }
 

@@ -59,8 +59,11 @@
 // user code, so thread_local state and OS locks (std::mutex, static-local
 // initialisation) held across long call-free stretches behave as across any
 // scheduling point. A G that was stopped asynchronously when run() returns
-// is not unwound (its destructors do not run: the interrupted frames have
-// no landing pads at that pc); it is retired as at Go's process exit.
+// is resumed once by shutdown (run_async_stopped_at_exit below): it may
+// finish, or reach a scheduling point, where it is unwound normally. Only
+// if it is still in a call-free stretch after the exit grace is it stopped
+// by signal again and retired without unwinding (its frames have no
+// landing pads at an arbitrary pc), as at Go's process exit.
 //
 // Sanitizers: under TSan async preemption is off (TSan delays asynchronous
 // signals to its own safe points and hands the handler a copy of the
@@ -79,10 +82,12 @@
 #include "core/park.hpp"
 #include "core/proc.hpp"
 #include "core/sched.hpp"
+#include "core/schedule.hpp"
 #include "gmpkit/error.hpp"
 #include "observe/hooks.hpp"
 #include "platform/mutex.hpp"
 #include "platform/signal.hpp"
+#include "platform/thread.hpp"
 
 extern "C" {
 void gmpkit_async_preempt();  // core/asyncpreempt_x86_64.S
@@ -276,9 +281,63 @@ std::int64_t wakeup_preempt(std::int64_t now) GMPKIT_NO_TSA {
   return next;
 }
 
+namespace {
+
+// Watches a G that shutdown resumed after an asynchronous stop: after the
+// exit grace it signals m0 until the G stops (asyncPreempt2 then retires
+// it) or ends.
+struct ExitResumeWatch {
+  rt::Note done;  // woken by m0 once the G is back on g0
+  std::int64_t tid = 0;  // m0's thread
+};
+
+void exit_resume_watch_main(void* arg) {
+  auto* w = static_cast<ExitResumeWatch*>(arg);
+  if (w->done.tsleep(kShutdownAsyncGraceNs)) return;
+  // The signal takes effect only in user text: resend until it does.
+  while (!w->done.tsleep(kExitResumeResendNs)) (void)rt::signal_preempt(w->tid);
+}
+
+}  // namespace
+
+void run_async_stopped_at_exit(M* m0, G* gp) {
+  if (!gp->async_stopped || gp->status() != GStatus::runnable)
+    fatal("run_async_stopped_at_exit: not a goroutine stopped by signal");
+  ExitResumeWatch w;
+  w.tid = m0->procid;
+  rt::Thread watcher;
+  if (rt::thread_create(&watcher, exit_resume_watch_main, &w, 64 * 1024)) {
+    gp->exit_resume = true;  // asyncPreempt2 returns into the user code
+  } else {
+    gp->unwinding = true;  // nothing could stop it again: retire it now
+  }
+  execute(m0, gp, true);  // until it exits: returned, unwound or retired
+  if (!gp->unwinding) {
+    w.done.wakeup();
+    rt::thread_join(watcher);
+  }
+  gp->exit_resume = false;
+}
+
 }  // namespace gmpkit::sysmon
 
 using namespace gmpkit::core;
+
+namespace {
+
+// A G stopped by signal at exit whose frames cannot be unwound (no landing
+// pad at the interrupted pc): it ends here, uncounted as "exited". Its
+// callable can still be destroyed (nothing will run those frames again),
+// so its captures are freed (ASan reported them as leaks); only the
+// frames' own locals are lost.
+[[noreturn]] void retire_async_stopped(G* gp) {
+  sched->nretired.fetch_add(1, gmpkit::rt::relaxed);  // relaxed: statistics (metrics())
+  gp->exit_resume = false;
+  if (void* obj = std::exchange(gp->entry_obj, nullptr)) gp->entry_ops->destroy(obj);
+  goexit1();
+}
+
+}  // namespace
 
 // Called by gmpkit_async_preempt on the preempted G's stack, with every
 // register of the interrupted code saved below us. Go's asyncPreempt2.
@@ -287,25 +346,21 @@ extern "C" void gmpkit_async_preempt2() noexcept {
   sched->nasyncpreempt.fetch_add(1, gmpkit::rt::relaxed);  // relaxed: statistics
   if (GMPKIT_UNLIKELY(gmpkit::observe::trace_enabled()))
     gmpkit::observe::traceNotePreempt(gmpkit::observe::TraceStopReason::preempt_async);
+  G* gp = getg();
+  // Resumed by shutdown and still in a call-free stretch after the grace
+  // (run_async_stopped_at_exit): no scheduler left to queue it on.
+  if (gp->exit_resume) retire_async_stopped(gp);
   bool unwind = false;
+  gp->async_stopped = true;  // shutdown resumes it rather than unwinding it
   try {
     gopreempt();  // mcall: G -> runnable on the global runq; returns when rescheduled
   } catch (const gmpkit::forced_unwind&) {
-    // Shutdown resumed us only to unwind, but the interrupted user frames
-    // have no landing pad at this pc: retire the G without unwinding them
+    // Shutdown resumed us only to unwind (it could not watch a resumed G),
+    // but the interrupted user frames have no landing pad at this pc
     // (outside the catch block, so the exception object is freed).
     unwind = true;
   }
-  if (unwind) {
-    sched->nretired.fetch_add(1, gmpkit::rt::relaxed);  // relaxed: statistics (metrics())
-    // Its frames cannot be unwound, but its callable can be destroyed:
-    // nothing will run those frames again. So the captures are freed (ASan
-    // reported them as leaks: a goroutine preempted by signal during the
-    // run and still queued when main returned); only the frames' own
-    // locals are lost.
-    G* gp = getg();
-    if (void* obj = std::exchange(gp->entry_obj, nullptr)) gp->entry_ops->destroy(obj);
-    goexit1();
-  }
+  gp->async_stopped = false;
+  if (unwind) retire_async_stopped(gp);
   gmpkit::rt::set_thread_errno(saved_errno);  // out of line: the G may be on another thread now
 }

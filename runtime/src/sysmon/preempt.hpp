@@ -12,7 +12,10 @@
 
 #include <cstdint>
 
+#include "core/g.hpp"
+#include "core/m.hpp"
 #include "core/p.hpp"
+#include "sysmon/sysmon.hpp"
 
 namespace gmpkit::sysmon {
 
@@ -42,5 +45,14 @@ bool preemptall(bool async = true);
 // P's G once it has run min_slice. Returns when sysmon should look again
 // (nanotime; 0: nothing pending).
 std::int64_t wakeup_preempt(std::int64_t now);
+
+// Shutdown, step 3 (core/proc.cpp), m0 alone: run gp — stopped by the
+// preemption signal in user code (G::async_stopped) — once more, from where
+// it stopped. It may end normally, or reach a scheduling point, where it is
+// unwound (forced_unwind). Still in a call-free stretch after
+// kShutdownAsyncGraceNs, it is stopped by signal again and retired without
+// unwinding. Returns once gp is dead.
+inline constexpr std::int64_t kExitResumeResendNs = 1000 * 1000;
+void run_async_stopped_at_exit(core::M* m0, core::G* gp);
 
 }  // namespace gmpkit::sysmon
