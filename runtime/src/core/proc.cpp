@@ -20,9 +20,9 @@
 #include "core/proc.hpp"
 
 #include <cinttypes>
-#include <utility>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 #include "core/lockosthread.hpp"
 #include "core/m.hpp"

@@ -45,12 +45,12 @@ void injectglist(GQueue* q) { injectglist(q, getm()); }
 
 void injectglist(GQueue* q, M* mp) GMPKIT_NO_TSA {
   if (q->empty()) return;
-  P* pp = mp ? mp->p : nullptr;
+  // Every caller is an M (findrunnable, the STW owner, sysmon with its own M).
+  if (GMPKIT_UNLIKELY(mp == nullptr)) fatal("injectglist: called outside an M");
+  P* pp = mp->p;
   // Without a P the batch goes to the global runq; until it is there the
   // Gs are runnable on no queue: mp->readying accounts them to this M
-  // (M::readying). An M with a P cannot be in a stopped world. Every
-  // caller is an M (findrunnable, the STW owner, sysmon with its own M).
-  if (GMPKIT_UNLIKELY(mp == nullptr)) fatal("injectglist: called outside an M");
+  // (M::readying). An M with a P cannot be in a stopped world.
   if (pp == nullptr) mp->readying.store(q->head, rt::release);  // release: before the CASes below
   std::int32_t n = 0;
   for (G* gp = q->head; gp; gp = gp->schedlink) {

@@ -73,9 +73,9 @@
 #include "sysmon/preempt.hpp"
 
 #include <cstddef>
-#include <utility>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "core/m.hpp"
 #include "core/p.hpp"
