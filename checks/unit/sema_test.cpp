@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include "core/gstatus.hpp"
@@ -53,4 +54,39 @@ TEST(Sema, AcquireReleaseFIFO) {
     EXPECT_EQ(order, (std::vector<int>{9, 0, 1, 2}));
     EXPECT_EQ(gsync::semnwait(&sema), 0u);
   });
+}
+
+// A handoff release yields to the waiter it readied (Go's semrelease:
+// goyield), often from Mutex::unlock in a destructor. If the runtime starts
+// exiting meanwhile (here: the waiter throws), the releaser must not be
+// unwound from that yield — a forced_unwind thrown out of a noexcept
+// destructor would terminate the process. Shutdown resumes it in place
+// instead; it is unwound at its next scheduling point.
+TEST(Sema, HandoffYieldInANoexceptDestructorIsResumedAtExitNotUnwound) {
+  std::atomic<int> reached{0};
+  struct Release {
+    std::uint32_t* sema;
+    std::atomic<int>* reached;
+    ~Release() noexcept {
+      gsync::semrelease(sema, /*handoff=*/true);  // yields to the waiter, which throws
+      reached->store(1);
+    }
+  };
+  try {
+    run_procs(1, [&] {
+      alignas(8) std::uint32_t sema = 0;
+      gmpkit::go([&] {
+        gsync::semacquire(&sema, gmpkit::core::WaitReason::semacquire);
+        throw std::runtime_error("waiter");
+      });
+      while (gsync::semnwait(&sema) < 1) gmpkit::yield();
+      { Release r{&sema, &reached}; }
+      gmpkit::yield();  // the first scheduling point after the resume: unwound here
+      reached.store(2);
+    });
+    ADD_FAILURE() << "run() returned normally";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "waiter");
+  }
+  EXPECT_EQ(reached.load(), 1);
 }

@@ -55,12 +55,14 @@ struct G {
   rt::Atomic<WaitReason> waitreason{WaitReason::zero};
   rt::Atomic<std::int64_t> waitsince{0};
   bool unwinding = false;  // shutdown: resume only to throw forced_unwind
-  // Asynchronous preemption at exit (sysmon/preempt.cpp): async_stopped is
-  // true while the G sits stopped by the preemption signal in user code;
-  // exit_resume while shutdown lets such a G run on (to its end, or to its
-  // next scheduling point, where it is unwound) before retiring it.
-  // Written only by the G itself and by shutdown's m0 (nothing else runs).
-  bool async_stopped = false;
+  // Stopped where it must not be unwound (sysmon/preempt.cpp): by the
+  // preemption signal in user code (no landing pad at that pc), or in the
+  // semaphore handoff's yield (often inside an unlock in a destructor).
+  // Shutdown resumes such a G in place instead (sysmon::resume_at_exit),
+  // with exit_resume set while it runs on to its end or its next
+  // scheduling point, where it is unwound. Written only by the G itself and
+  // by shutdown's m0 (nothing else runs then).
+  bool resume_at_exit = false;
   bool exit_resume = false;
 
   M* lockedm = nullptr;  // LockOSThread: the M this G is wired to

@@ -11,10 +11,11 @@
 //   3. With no other thread left, m0 resumes every G that is not dead, once,
 //      with G.unwinding set: a G that never started destroys its callable;
 //      a parked G gets gmpkit::forced_unwind thrown from its park point, so
-//      its destructors run. A G stopped by the preemption signal in user
-//      code runs on instead, to its end or its next scheduling point (where
-//      it is unwound), retired only if still call-free after the exit grace
-//      (sysmon::run_async_stopped_at_exit). Each ends in goexit0 like any G.
+//      its destructors run. A G stopped where it must not be unwound (by
+//      the preemption signal in user code, or in a no-throw yield) runs on
+//      instead, to its end or its next scheduling point (where it is
+//      unwound), retired only if still call-free after the exit grace
+//      (sysmon::resume_at_exit). Each ends in goexit0 like any G.
 //   4. Gs, Ps, Ms, stacks and the poller are freed; run() rethrows the first
 //      exception a goroutine let escape (or the deadlock error).
 #include "core/proc.hpp"
@@ -169,7 +170,7 @@ G* goexit0(M* mp, G* gp) {
   gp->entry_obj = nullptr;
   gp->started = false;
   gp->unwinding = false;
-  gp->async_stopped = false;
+  gp->resume_at_exit = false;
   gp->exit_resume = false;
   gp->waitreason.store(WaitReason::zero, rt::relaxed);  // relaxed: diagnostics (g.hpp)
   dropg(mp);
@@ -292,10 +293,10 @@ void shutdown(M* m0) GMPKIT_NO_TSA {
       if (st != GStatus::runnable && st != GStatus::waiting && st != GStatus::preempted)
         throw_g("shutdown: goroutine still running after every M stopped", gp);
       any = true;
-      if (gp->async_stopped && st == GStatus::runnable) {
-        // Stopped by signal in user code: let it run on (to its end or its
-        // next scheduling point) rather than retire it where it stands.
-        sysmon::run_async_stopped_at_exit(m0, gp);
+      if (gp->resume_at_exit && st == GStatus::runnable) {
+        // Stopped where it cannot be unwound: let it run on (to its end or
+        // its next scheduling point) rather than retire it where it stands.
+        sysmon::resume_at_exit(m0, gp);
       } else {
         gp->unwinding = true;
         if (st != GStatus::runnable) casgstatus(gp, st, GStatus::runnable);

@@ -171,8 +171,14 @@ void semrelease(std::uint32_t* addr, bool handoff) GMPKIT_NO_TSA {
     // Not while shutdown runs the G (unwinding, or resumed after an async
     // stop: only it runs; and this is often inside an unlock in a destructor).
     if (mp && mp->curg && mp->p && mp->locks == 0 && !mp->curg->unwinding &&
-        !mp->curg->exit_resume)
+        !mp->curg->exit_resume) {
+      // No unwinding from here if shutdown comes first (we may be in a
+      // noexcept destructor): it resumes us in place (G::resume_at_exit).
+      core::G* gp = mp->curg;
+      gp->resume_at_exit = true;
       core::mcall(goyield_m);
+      gp->resume_at_exit = false;
+    }
   }
 }
 

@@ -59,7 +59,7 @@
 // user code, so thread_local state and OS locks (std::mutex, static-local
 // initialisation) held across long call-free stretches behave as across any
 // scheduling point. A G that was stopped asynchronously when run() returns
-// is resumed once by shutdown (run_async_stopped_at_exit below): it may
+// is resumed once by shutdown (resume_at_exit below): it may
 // finish, or reach a scheduling point, where it is unwound normally. Only
 // if it is still in a call-free stretch after the exit grace is it stopped
 // by signal again and retired without unwinding (its frames have no
@@ -300,9 +300,9 @@ void exit_resume_watch_main(void* arg) {
 
 }  // namespace
 
-void run_async_stopped_at_exit(M* m0, G* gp) {
-  if (!gp->async_stopped || gp->status() != GStatus::runnable)
-    fatal("run_async_stopped_at_exit: not a goroutine stopped by signal");
+void resume_at_exit(M* m0, G* gp) {
+  if (!gp->resume_at_exit || gp->status() != GStatus::runnable)
+    fatal("resume_at_exit: not a goroutine stopped in place");
   ExitResumeWatch w;
   w.tid = m0->procid;
   rt::Thread watcher;
@@ -348,10 +348,10 @@ extern "C" void gmpkit_async_preempt2() noexcept {
     gmpkit::observe::traceNotePreempt(gmpkit::observe::TraceStopReason::preempt_async);
   G* gp = getg();
   // Resumed by shutdown and still in a call-free stretch after the grace
-  // (run_async_stopped_at_exit): no scheduler left to queue it on.
+  // (resume_at_exit): no scheduler left to queue it on.
   if (gp->exit_resume) retire_async_stopped(gp);
   bool unwind = false;
-  gp->async_stopped = true;  // shutdown resumes it rather than unwinding it
+  gp->resume_at_exit = true;  // shutdown resumes it rather than unwinding it
   try {
     gopreempt();  // mcall: G -> runnable on the global runq; returns when rescheduled
   } catch (const gmpkit::forced_unwind&) {
@@ -360,7 +360,7 @@ extern "C" void gmpkit_async_preempt2() noexcept {
     // (outside the catch block, so the exception object is freed).
     unwind = true;
   }
-  gp->async_stopped = false;
+  gp->resume_at_exit = false;
   if (unwind) retire_async_stopped(gp);
   gmpkit::rt::set_thread_errno(saved_errno);  // out of line: the G may be on another thread now
 }

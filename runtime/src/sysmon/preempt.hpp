@@ -46,13 +46,14 @@ bool preemptall(bool async = true);
 // (nanotime; 0: nothing pending).
 std::int64_t wakeup_preempt(std::int64_t now);
 
-// Shutdown, step 3 (core/proc.cpp), m0 alone: run gp — stopped by the
-// preemption signal in user code (G::async_stopped) — once more, from where
-// it stopped. It may end normally, or reach a scheduling point, where it is
-// unwound (forced_unwind). Still in a call-free stretch after
+// Shutdown, step 3 (core/proc.cpp), m0 alone: run gp — stopped where it
+// must not be unwound (G::resume_at_exit: by the preemption signal in user
+// code, or in a no-throw yield) — once more, from where it stopped. It may
+// end normally, or reach a scheduling point, where it is unwound
+// (forced_unwind). Still in a call-free stretch after
 // kShutdownAsyncGraceNs, it is stopped by signal again and retired without
 // unwinding. Returns once gp is dead.
 inline constexpr std::int64_t kExitResumeResendNs = 1000 * 1000;
-void run_async_stopped_at_exit(core::M* m0, core::G* gp);
+void resume_at_exit(core::M* m0, core::G* gp);
 
 }  // namespace gmpkit::sysmon
