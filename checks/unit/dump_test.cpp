@@ -92,18 +92,26 @@ TEST(Dump, WaitReasonsLockedAndMinutes) {
   gmpkit::run(procs(2), [] {
     Chan<int> c(0);
     Chan<std::int64_t> ids(3);
+    // Both woken goroutines report their end: main must not return (and
+    // destroy wg, on its stack) before the waiter is out of wg.wait(). It
+    // did, and the waiter read a dead WaitGroup: "sync: WaitGroup is reused
+    // before previous Wait has returned" in 2 of 60 TSan runs, and once a
+    // hang at exit under load.
+    Chan<int> finished(2);
     gmpkit::WaitGroup wg;
     wg.add(1);
-    gmpkit::go([c, ids]() mutable {
+    gmpkit::go([c, ids, finished]() mutable {
       gmpkit::lock_os_thread();
       ids.send(gmpkit::goroutine_id());
       dump_test_park_here(&c);
       gmpkit::unlock_os_thread();
+      finished.send(1);
     });
     const std::int64_t locked = *ids.recv();
-    gmpkit::go([&wg, ids]() mutable {
+    gmpkit::go([&wg, ids, finished]() mutable {
       ids.send(gmpkit::goroutine_id());
       dump_test_wait_here(&wg);
+      finished.send(2);
     });
     const std::int64_t waiter = *ids.recv();
     gmpkit::go([ids]() mutable {
@@ -137,6 +145,8 @@ TEST(Dump, WaitReasonsLockedAndMinutes) {
     }
     c.send(1);
     wg.done();
+    (void)finished.recv();
+    (void)finished.recv();
   });
 }
 

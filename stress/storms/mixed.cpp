@@ -15,12 +15,17 @@ void mixed_storm(StormContext& ctx) {
   WaitGroup wg;
   for (const auto& s : storms()) {
     if (s.fn == mixed_storm) continue;
-    parts.push_back(std::make_unique<StormContext>(sub, ctx.ledger()));
+    // Each part stops with ctx itself: under TSan and load this goroutine
+    // could wait tens of seconds on the global run queue (FIFO, served
+    // every 61st schedtick) behind the parts' preempted workers, and the
+    // parts kept storming until the runner's wedge watchdog fired
+    // (numa_stress_bindings under the tsan preset: "did not finish 60 s
+    // after its end", the dump showing this goroutine runnable in newproc).
+    parts.push_back(std::make_unique<StormContext>(sub, ctx.ledger(), &ctx));
     StormContext* part = parts.back().get();
     ctx.go(&wg, [part, fn = s.fn] { fn(*part); });
   }
   wait_until_stopped(ctx);
-  for (auto& p : parts) p->stop();
   wg.wait();
 }
 

@@ -61,12 +61,17 @@ struct StormOptions {
 
 class StormContext {
  public:
-  StormContext(const StormOptions& opt, Ledger& ledger) : opt_(opt), ledger_(ledger) {}
+  // parent: a part of a bigger storm (mixed) stops when its parent does,
+  // without waiting for the parent's goroutine to be scheduled again.
+  StormContext(const StormOptions& opt, Ledger& ledger, const StormContext* parent = nullptr)
+      : opt_(opt), ledger_(ledger), parent_(parent) {}
 
   const StormOptions& options() const { return opt_; }
   Ledger& ledger() { return ledger_; }
   // True until the storm's time is up (a relaxed flag: workers poll it).
-  bool running() const { return !stop_.load(std::memory_order_relaxed); }
+  bool running() const {
+    return !stop_.load(std::memory_order_relaxed) && (parent_ == nullptr || parent_->running());
+  }
   void stop() { stop_.store(true, std::memory_order_relaxed); }
   // A per-worker random generator derived from the run's seed.
   std::mt19937_64 rng(std::uint64_t stream) const {
@@ -99,6 +104,7 @@ class StormContext {
  private:
   StormOptions opt_;
   Ledger& ledger_;
+  const StormContext* parent_;
   std::atomic<bool> stop_{false};
 };
 
