@@ -62,7 +62,8 @@ struct G {
   // with exit_resume set while it runs on to its end or its next
   // scheduling point, where it is unwound. Written only by the G itself and
   // by shutdown's m0 (nothing else runs then).
-  bool resume_at_exit = false;
+  enum class StoppedAt : std::uint8_t { none, signal, yield };
+  StoppedAt resume_at_exit = StoppedAt::none;
   bool exit_resume = false;
 
   M* lockedm = nullptr;  // LockOSThread: the M this G is wired to

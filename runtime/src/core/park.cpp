@@ -145,21 +145,29 @@ void mcall(G* (*fn)(M*, G*)) {
       gp);
 }
 
-// A G that shutdown resumed after an asynchronous stop (G::exit_resume)
-// reached a scheduling point: a call site, so its frames can unwind from
-// here. Nothing else will run: unwind instead of parking or yielding.
-static void unwind_if_exit_resumed(G* gp) {
-  if (!gp->exit_resume) return;
+void unwind_exit_resumed(G* gp) {
   gp->exit_resume = false;
   gp->unwinding = true;
   throw forced_unwind{};
 }
 
+namespace {
+inline void unwind_if_exit_resumed(G* gp) {
+  if (GMPKIT_UNLIKELY(gp->exit_resume)) unwind_exit_resumed(gp);
+}
+}  // namespace
+
 void gopark(bool (*unlockf)(G*, void*), void* lock, WaitReason reason) {
   M* mp = getm();
   G* gp = mp->curg;
   if (gp == nullptr) fatal("gopark: not on a goroutine");
-  unwind_if_exit_resumed(gp);
+  if (GMPKIT_UNLIKELY(gp->exit_resume)) {
+    // Release what park_m would release after the switch: the caller's
+    // unwind handler re-takes the lock to undo its enqueue, exactly as for
+    // a G that parked and was then unwound by shutdown.
+    if (unlockf) (void)unlockf(gp, lock);
+    unwind_exit_resumed(gp);
+  }
   if (gp->unwinding) park_while_unwinding(gp);
   if (stw::holds_stopped_world(mp)) {
     // Every other P is stopped: nothing could ever wake us. Go would hang.

@@ -32,6 +32,11 @@ void gopark(bool (*unlockf)(G*, void*), void* lock, WaitReason reason);
 void goparkunlock(rt::Mutex* lock, WaitReason reason) GMPKIT_RELEASE(*lock);
 void goready(G* gp);
 void gosched();  // yield
+// Shutdown resumed gp in place (G::exit_resume) and it reached a scheduling
+// point (a call site, so its frames can unwind from here): nothing else will
+// run, so throw forced_unwind instead of parking, yielding or entering a
+// syscall.
+[[noreturn]] void unwind_exit_resumed(G* gp);
 void gopreempt();  // cooperative preemption (Go's gopreempt_m)
 
 }  // namespace gmpkit::core

@@ -170,7 +170,7 @@ G* goexit0(M* mp, G* gp) {
   gp->entry_obj = nullptr;
   gp->started = false;
   gp->unwinding = false;
-  gp->resume_at_exit = false;
+  gp->resume_at_exit = G::StoppedAt::none;
   gp->exit_resume = false;
   gp->waitreason.store(WaitReason::zero, rt::relaxed);  // relaxed: diagnostics (g.hpp)
   dropg(mp);
@@ -280,6 +280,7 @@ void shutdown(M* m0) GMPKIT_NO_TSA {
   m0->p = nullptr;
   m0->spinning = false;
   acquirep(m0, sched->allp[0]);
+  std::int64_t resume_deadline = 0;  // sysmon::resume_at_exit's shared grace
   for (bool any = true; any;) {
     any = false;
     std::vector<G*> gs;
@@ -293,10 +294,12 @@ void shutdown(M* m0) GMPKIT_NO_TSA {
       if (st != GStatus::runnable && st != GStatus::waiting && st != GStatus::preempted)
         throw_g("shutdown: goroutine still running after every M stopped", gp);
       any = true;
-      if (gp->resume_at_exit && st == GStatus::runnable) {
+      if (gp->resume_at_exit != G::StoppedAt::none && st == GStatus::runnable) {
         // Stopped where it cannot be unwound: let it run on (to its end or
         // its next scheduling point) rather than retire it where it stands.
-        sysmon::resume_at_exit(m0, gp);
+        // One grace for all of them, from the first.
+        if (resume_deadline == 0) resume_deadline = rt::nanotime() + sysmon::kShutdownAsyncGraceNs;
+        sysmon::resume_at_exit(m0, gp, resume_deadline);
       } else {
         gp->unwinding = true;
         if (st != GStatus::runnable) casgstatus(gp, st, GStatus::runnable);

@@ -175,9 +175,9 @@ void semrelease(std::uint32_t* addr, bool handoff) GMPKIT_NO_TSA {
       // No unwinding from here if shutdown comes first (we may be in a
       // noexcept destructor): it resumes us in place (G::resume_at_exit).
       core::G* gp = mp->curg;
-      gp->resume_at_exit = true;
+      gp->resume_at_exit = core::G::StoppedAt::yield;
       core::mcall(goyield_m);
-      gp->resume_at_exit = false;
+      gp->resume_at_exit = core::G::StoppedAt::none;
     }
   }
 }

@@ -85,6 +85,8 @@
 #include "core/schedule.hpp"
 #include "gmpkit/error.hpp"
 #include "observe/hooks.hpp"
+#include "platform/clock.hpp"
+#include "platform/diag_word.hpp"
 #include "platform/mutex.hpp"
 #include "platform/signal.hpp"
 #include "platform/thread.hpp"
@@ -289,30 +291,40 @@ namespace {
 struct ExitResumeWatch {
   rt::Note done;  // woken by m0 once the G is back on g0
   std::int64_t tid = 0;  // m0's thread
+  std::int64_t deadline = 0;  // nanotime
 };
 
 void exit_resume_watch_main(void* arg) {
   auto* w = static_cast<ExitResumeWatch*>(arg);
-  if (w->done.tsleep(kShutdownAsyncGraceNs)) return;
+  const std::int64_t left = w->deadline - rt::nanotime();
+  if (left > 0 && w->done.tsleep(left)) return;
   // The signal takes effect only in user text: resend until it does.
   while (!w->done.tsleep(kExitResumeResendNs)) (void)rt::signal_preempt(w->tid);
 }
 
 }  // namespace
 
-void resume_at_exit(M* m0, G* gp) {
-  if (!gp->resume_at_exit || gp->status() != GStatus::runnable)
+void resume_at_exit(M* m0, G* gp, std::int64_t deadline) {
+  const G::StoppedAt at = gp->resume_at_exit;
+  if (at == G::StoppedAt::none || gp->status() != GStatus::runnable)
     fatal("resume_at_exit: not a goroutine stopped in place");
+  // Only the signal can stop a call-free stretch again; without it (or
+  // without a thread to send it) a goroutine stopped by signal is retired
+  // where it stands, one stopped in a yield runs on unwatched (it is in
+  // runtime code, on its way back to a call site).
+  bool watched = false;
   ExitResumeWatch w;
   w.tid = m0->procid;
+  w.deadline = deadline;
   rt::Thread watcher;
-  if (rt::thread_create(&watcher, exit_resume_watch_main, &w, 64 * 1024)) {
-    gp->exit_resume = true;  // asyncPreempt2 returns into the user code
-  } else {
-    gp->unwinding = true;  // nothing could stop it again: retire it now
-  }
+  if (async_preempt_enabled())
+    watched = rt::thread_create(&watcher, exit_resume_watch_main, &w, 64 * 1024);
+  if (watched || at == G::StoppedAt::yield)
+    gp->exit_resume = true;  // asyncPreempt2 / semrelease return into the user code
+  else
+    gp->unwinding = true;  // asyncPreempt2 retires it at once
   execute(m0, gp, true);  // until it exits: returned, unwound or retired
-  if (!gp->unwinding) {
+  if (watched) {
     w.done.wakeup();
     rt::thread_join(watcher);
   }
@@ -351,16 +363,22 @@ extern "C" void gmpkit_async_preempt2() noexcept {
   // (resume_at_exit): no scheduler left to queue it on.
   if (gp->exit_resume) retire_async_stopped(gp);
   bool unwind = false;
-  gp->resume_at_exit = true;  // shutdown resumes it rather than unwinding it
+  // Shutdown resumes it rather than unwinding it, unless this stop is the
+  // exit's own signal (sent only after the exit grace): that loop had its
+  // chance, and is retired. A G locked to its thread would run on m0: no.
+  // relaxed: a stale read only gives one goroutine one more grace.
+  if (!sched->exiting.load(gmpkit::rt::relaxed) && gmpkit::rt::diag_load(gp->lockedm) == nullptr)
+    gp->resume_at_exit = G::StoppedAt::signal;
   try {
     gopreempt();  // mcall: G -> runnable on the global runq; returns when rescheduled
   } catch (const gmpkit::forced_unwind&) {
-    // Shutdown resumed us only to unwind (it could not watch a resumed G),
+    // Shutdown resumed us only to unwind (no grace for this stop, or no way
+    // to stop a resumed G again),
     // but the interrupted user frames have no landing pad at this pc
     // (outside the catch block, so the exception object is freed).
     unwind = true;
   }
-  gp->resume_at_exit = false;
+  gp->resume_at_exit = G::StoppedAt::none;
   if (unwind) retire_async_stopped(gp);
   gmpkit::rt::set_thread_errno(saved_errno);  // out of line: the G may be on another thread now
 }

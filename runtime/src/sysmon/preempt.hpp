@@ -51,9 +51,10 @@ std::int64_t wakeup_preempt(std::int64_t now);
 // code, or in a no-throw yield) — once more, from where it stopped. It may
 // end normally, or reach a scheduling point, where it is unwound
 // (forced_unwind). Still in a call-free stretch after
-// kShutdownAsyncGraceNs, it is stopped by signal again and retired without
-// unwinding. Returns once gp is dead.
+// `deadline` (nanotime; shutdown gives all such goroutines one shared
+// grace), it is stopped by signal again and retired without unwinding.
+// Returns once gp is dead.
 inline constexpr std::int64_t kExitResumeResendNs = 1000 * 1000;
-void resume_at_exit(core::M* m0, core::G* gp);
+void resume_at_exit(core::M* m0, core::G* gp, std::int64_t deadline);
 
 }  // namespace gmpkit::sysmon

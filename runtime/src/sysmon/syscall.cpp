@@ -144,6 +144,9 @@ G* exitsyscall0(M* mp, G* gp) GMPKIT_NO_TSA {
 inline void entersyscall_impl(M* mp) {
   G* gp = mp ? mp->curg : nullptr;
   if (GMPKIT_UNLIKELY(gp == nullptr)) outside_goroutine(false);
+  // Resumed in place at shutdown: a syscall is a scheduling point (and
+  // exitsyscall could not get a P back from an exiting runtime).
+  if (GMPKIT_UNLIKELY(gp->exit_resume)) unwind_exit_resumed(gp);
   P* pp = mp->p;
   p_count(pp->nsyscall);  // we own pp until the status store below
   if (GMPKIT_UNLIKELY(stw::holds_stopped_world(mp))) {
@@ -167,6 +170,7 @@ inline void entersyscall_impl(M* mp) {
 [[gnu::noinline]] void entersyscallblock_impl(M* mp) {
   G* gp = mp ? mp->curg : nullptr;
   if (gp == nullptr) outside_goroutine(true);
+  if (gp->exit_resume) unwind_exit_resumed(gp);  // as in entersyscall
   p_count(mp->p->nsyscall);  // we own the P until releasep
   if (stw::holds_stopped_world(mp)) {
     mp->stw_syscalls++;  // as in entersyscall
