@@ -103,8 +103,18 @@ void test_chan_cap(std::size_t cap) {
       ASSERT_TRUE(v.has_value());
       ASSERT_EQ(*v, i) << "chan[" << cap << "]";
     }
+    // Same, but using recv2 (Go's `v, ok := <-c`; in gmpkit both receive
+    // forms are recv(), whose std::optional is Go's ok).
+    gmpkit::go([c]() mutable {
+      for (int i = 0; i < 100; i++) c.send(i);
+    });
+    for (int i = 0; i < 100; i++) {
+      auto v = c.recv();
+      ASSERT_TRUE(v.has_value()) << "chan[" << cap << "]: receive failed, expected " << i;
+      ASSERT_EQ(*v, i) << "chan[" << cap << "]";
+    }
     // 4 senders x L values and 4 receivers: everything sent is received.
-    constexpr int P = 4, L = 250;
+    constexpr int P = 4, L = 1000;
     for (int p = 0; p < P; p++)
       gmpkit::go([c]() mutable {
         for (int i = 0; i < L; i++) c.send(i);

@@ -176,46 +176,61 @@ TEST(GoSync, TestRace) {
   });
 }
 
-// Go: 1000 rounds: a Signal sent while exactly one goroutine waits wakes
-// that goroutine, not one that starts waiting after the Signal.
+// Go: 1000 rounds: a Broadcast racing with a new waiter must still wake
+// the goroutine that was already waiting (within 2 s), whether or not the
+// new waiter gets it too.
 TEST(GoSync, TestCondSignalStealing) {
   run_procs(2, [] {
     for (int iters = 0; iters < 1000; iters++) {
-      gmpkit::Mutex m;
-      gmpkit::Cond cond(m);
-      Chan<bool> ch(0);
+      // Go's garbage collector keeps m, cond and done alive for the racing
+      // goroutines, which may outlive the iteration: here a shared_ptr does.
+      struct State {
+        gmpkit::Mutex m;
+        gmpkit::Cond cond{m};
+        bool done = false;  // guarded by m
+      };
+      auto st = std::make_shared<State>();
       // Start a waiter.
-      gmpkit::go([&, ch]() mutable {
-        m.lock();
+      Chan<bool> ch(0);
+      gmpkit::go([st, ch]() mutable {
+        st->m.lock();
         ch.send(true);
-        cond.wait();
-        m.unlock();
+        st->cond.wait();
+        st->m.unlock();
         ch.send(true);
       });
       ch.recv();
-      m.lock();
-      m.unlock();
+      st->m.lock();
+      st->m.unlock();
       // We know that the waiter is in the cond.wait() call because we
       // synchronized with it, then acquired/released the mutex it was
       // holding when we synchronized.
-      bool done = false;
-      gmpkit::go([&] {
-        cond.signal();
-        m.lock();
-        done = true;
-        m.unlock();
+      //
+      // Start two goroutines that will race: one will broadcast on the
+      // cond var, the other will wait on it. The new waiter may or may not
+      // get notified, but the first one has to be notified.
+      gmpkit::go([st] { st->cond.broadcast(); });
+      gmpkit::go([st] {
+        st->m.lock();
+        while (!st->done) st->cond.wait();
+        st->m.unlock();
       });
-      // Check that the first waiter does get signalled.
-      ch.recv();
-      // Release the second waiter in case we didn't.
-      for (;;) {
-        m.lock();
-        bool d = done;
-        m.unlock();
-        if (d) break;
-        cond.broadcast();
-        gmpkit::yield();
+      // Check that the first waiter does get signalled (time.After(2s):
+      // a goroutine that sleeps, then sends on a buffered channel).
+      Chan<bool> timeout(1);
+      gmpkit::go([timeout]() mutable {
+        gmpkit::sleep_for(2s);
+        timeout.send(true);
+      });
+      if (gmpkit::select(gmpkit::recv_case(ch), gmpkit::recv_case(timeout)) == 1) {
+        ADD_FAILURE() << "First waiter didn't get broadcast (round " << iters << ")";
+        return;
       }
+      // Release the second waiter in case it didn't get the broadcast.
+      st->m.lock();
+      st->done = true;
+      st->m.unlock();
+      st->cond.broadcast();
     }
   });
 }
