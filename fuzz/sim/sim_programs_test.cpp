@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
   const auto t0 = std::chrono::steady_clock::now();
   for (const auto& prog : gmpkit::simtest::programs()) {
     gmpkit::testing::sim::set_replay_command(std::string(argv[0]) + " (program " + prog.name + ")");
+    // PCT's change points are drawn over the program's expected length: the
+    // longest run of it so far (the random walk runs first), as Shuttle does.
+    std::uint64_t longest = 0;
     for (int s = 1; s <= runs; s++) {
       for (int strat = 0; strat < 4; strat++) {
         Params p;
@@ -24,7 +27,9 @@ int main(int argc, char** argv) {
         p.strategy = strat == 0 ? Strategy::random : Strategy::pct;
         p.depth = strat == 0 ? 3 : strat;
         p.max_steps = 1'000'000;
+        if (strat != 0) p.pct_horizon = longest;
         auto r = gmpkit::testing::sim::run(p, prog.fn);
+        if (r.steps > longest) longest = r.steps;
         steps += r.steps;
         total++;
       }

@@ -181,7 +181,7 @@ void Simulator::schedule(Point p, bool cur_runnable) noexcept {
     mix(0x7200000000ULL);
     wake_expired();
   }
-  Fiber* next = strategy->pick(runnable, cur_runnable ? cur : nullptr, p, step);
+  Fiber* next = strategy->pick(runnable, cur_runnable ? cur : nullptr, cur, p, step);
   mix((static_cast<std::uint64_t>(p) << 32) | next->id);
   if (next != cur) switch_to(next);
 }
@@ -304,6 +304,7 @@ std::string format_params(const Params& p, std::uint64_t steps) {
   std::string s = buf;
   if (p.cpus != Params{}.cpus) s += ":cpus=" + std::to_string(p.cpus);
   if (p.max_steps != Params{}.max_steps) s += ":budget=" + std::to_string(p.max_steps);
+  if (p.pct_horizon != Params{}.pct_horizon) s += ":h=" + std::to_string(p.pct_horizon);
   if (steps != 0) s += ":steps=" + std::to_string(steps);
   return s;
 }
@@ -342,6 +343,9 @@ bool parse_params(const std::string& s, Params* p, std::uint64_t* steps) {
     } else if (f.rfind("budget=", 0) == 0) {
       out.max_steps = std::strtoull(f.c_str() + 7, &e, 10);
       if (*e || out.max_steps == 0) return false;
+    } else if (f.rfind("h=", 0) == 0) {
+      out.pct_horizon = std::strtoull(f.c_str() + 2, &e, 10);
+      if (*e) return false;
     } else {
       return false;
     }

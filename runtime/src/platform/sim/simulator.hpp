@@ -55,8 +55,9 @@ class Strategy {
   virtual ~Strategy() = default;
   virtual void on_new_fiber(Fiber* f) = 0;
   // Picks from `runnable` (non-empty, ordered by id). `cur` is the fiber at
-  // the scheduling point (nullptr if it just blocked or exited).
-  virtual Fiber* pick(const std::vector<Fiber*>& runnable, Fiber* cur, Point p,
+  // the scheduling point if it can go on (nullptr if it just blocked or
+  // exited); `stepped` is the fiber that took this step in any case.
+  virtual Fiber* pick(const std::vector<Fiber*>& runnable, Fiber* cur, Fiber* stepped, Point p,
                       std::uint64_t step) = 0;
 };
 std::unique_ptr<Strategy> make_strategy(const Params& p);

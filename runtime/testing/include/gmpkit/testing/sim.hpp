@@ -26,6 +26,11 @@ struct Params {
   int depth = 3;  // PCT depth d (d-1 priority change points)
   std::uint64_t seed = 1;
   std::uint64_t max_steps = 2'000'000;  // more scheduling points: a livelock failure
+  // PCT: the d-1 priority change points are drawn uniformly among steps
+  // [1, pct_horizon]. Set it to the expected run length (e.g. the longest
+  // run of the same program so far, as Shuttle learns it); points beyond the
+  // end of a run are lost, and the effective depth drops. 0: 20 000.
+  std::uint64_t pct_horizon = 0;
   int cpus = 4;  // what the platform reports as the CPU count
 };
 
@@ -36,7 +41,8 @@ struct Result {
   int threads = 0;  // simulated threads created (thread 0 included)
 };
 
-// "v1:<strategy>:d<depth>:seed=0x<hex>" (+ ":steps=<n>" when steps != 0).
+// "v1:<strategy>:d<depth>:seed=0x<hex>" (+ ":cpus=", ":budget=", ":h=" when
+// not the defaults, + ":steps=<n>" when steps != 0).
 std::string format_params(const Params& p, std::uint64_t steps = 0);
 // Parses format_params' output (what GMPKIT_SIM_REPLAY holds). Returns false
 // on a malformed string; *steps gets the recorded step (0 if none).
