@@ -92,7 +92,12 @@ void critical_section(State* st, int m, int me, bool yield_inside) {
   std::lock_guard<Mutex> g(st->mu[m]);
   if (st->mu_owner[m].exchange(me) != -1) st->violation("Mutex: two goroutines inside");
   if (yield_inside) gmpkit::yield();
-  st->mu_count[m]++;
+  // The increment as a read and a write with a runtime call between them:
+  // under the simulator its atomics are scheduling points, so a Mutex that
+  // let two goroutines in loses an update here even without the yield.
+  const long count = st->mu_count[m];
+  gmpkit::preempt_point();
+  st->mu_count[m] = count + 1;
   if (st->mu_owner[m].exchange(-1) != me) st->violation("Mutex: owner changed inside");
 }
 
