@@ -88,6 +88,17 @@ void spawn(State* st, F&& body) {
 
 void sleep_small(int units) { sleep_for(std::chrono::microseconds(20 * (units % 64))); }
 
+// The clock sleep_for measures against: virtual under the simulator.
+std::int64_t op_clock_ns() {
+#if GMPKIT_FUZZ_SIM
+  return testing::sim::now();
+#else
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+#endif
+}
+
 void critical_section(State* st, int m, int me, bool yield_inside) {
   std::lock_guard<Mutex> g(st->mu[m]);
   if (st->mu_owner[m].exchange(me) != -1) st->violation("Mutex: two goroutines inside");
@@ -107,9 +118,19 @@ void run_op(State* st, const Instr& in, int me, int* seq) {
     case Op::yield:
       gmpkit::yield();
       break;
-    case Op::sleep:
+    case Op::sleep: {
+      // sleep_for sleeps at least its duration (virtual time under the
+      // simulator: a timer that fired early, or a wakeup of the wrong G,
+      // shows here).
+      const std::int64_t want = 20'000 * (in.a % 64);
+      const std::int64_t t0 = op_clock_ns();
       sleep_small(in.a);
+      const std::int64_t slept = op_clock_ns() - t0;
+      if (slept < want)
+        st->violation("sleep_for(" + std::to_string(want) + " ns) returned after " +
+                      std::to_string(slept) + " ns");
       break;
+    }
     case Op::preempt_point:
       gmpkit::preempt_point();
       break;
