@@ -60,6 +60,9 @@ struct State {
   // Per worker (two goroutines may not wait on one fd): the fd wait_fd
   // polls and the one fd_ready makes readable (a simulated fd, or a pipe).
   std::vector<int> rfd, wfd;
+  // Per worker: fd_ready ops that targeted its fd so far (counted before
+  // the fd is made ready), so a wait_fd that reports "readable" is checked.
+  std::unique_ptr<std::atomic<int>[]> fd_readies;
 
   explicit State(const Program& prog, void (*f)(const std::string&)) : p(prog), fail(f) {}
 
@@ -266,12 +269,23 @@ void run_op(State* st, const Instr& in, int me, int* seq) {
 #endif
       });
       break;
-    case Op::wait_fd:
-      (void)wait_readable(st->rfd[static_cast<std::size_t>(me)],
-                          std::chrono::microseconds(10 * (1 + in.a % 32)));
+    case Op::wait_fd: {
+      // Readable only after an fd_ready for this worker (the fd then stays
+      // readable: nothing reads it); a timeout only after the timeout.
+      const auto timeout = std::chrono::microseconds(10 * (1 + in.a % 32));
+      const std::int64_t t0 = op_clock_ns();
+      const bool ready = wait_readable(st->rfd[static_cast<std::size_t>(me)], timeout);
+      const std::int64_t waited = op_clock_ns() - t0;
+      if (ready && st->fd_readies[static_cast<std::size_t>(me)].load() == 0)
+        st->violation("wait_readable reported a never-readied fd readable");
+      if (!ready && waited < std::chrono::nanoseconds(timeout).count())
+        st->violation("wait_readable timed out after " + std::to_string(waited) + " ns of " +
+                      std::to_string(std::chrono::nanoseconds(timeout).count()));
       break;
+    }
     case Op::fd_ready: {
       const std::size_t w = in.a % p.workers.size();
+      st->fd_readies[w].fetch_add(1);
 #if GMPKIT_FUZZ_SIM
       testing::sim::fd_make_ready(st->rfd[w], 1);
 #else
@@ -456,6 +470,7 @@ Outcome execute(const Program& p, void (*fail)(const std::string&)) {
   st->sink_got.resize(p.sinks.size());
   st->source_got.assign(p.sources.size(),
                         std::vector<std::vector<std::uint32_t>>(p.workers.size() + 1));
+  st->fd_readies = std::make_unique<std::atomic<int>[]>(p.workers.size());
   for (std::size_t w = 0; w < p.workers.size(); w++) {
 #if GMPKIT_FUZZ_SIM
     st->rfd.push_back(100 + static_cast<int>(w));  // simulated: ready after an fd_ready op
