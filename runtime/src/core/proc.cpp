@@ -412,6 +412,7 @@ void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
     ~Active() { g_run_active.store(false, rt::release); }  // release: this run's teardown first
   } active;
   rt::register_thread_local(&tls_m, sizeof tls_m);  // the simulator keeps it per M
+  rt::register_locks_held_thread_local();  // so is the runtime-lock count
 
   int procs = cfg.procs;
   if (procs <= 0) {

@@ -6,6 +6,7 @@
 #include "platform/clock.hpp"
 #include "platform/futex.hpp"
 #include "platform/signal.hpp"
+#include "platform/thread.hpp"
 
 namespace gmpkit::rt {
 
@@ -20,6 +21,8 @@ constexpr int kPassiveSpin = 1;
 }  // namespace
 
 int locks_held() noexcept { return t_locks; }
+
+void register_locks_held_thread_local() noexcept { register_thread_local(&t_locks, sizeof t_locks); }
 
 void Mutex::lock() {
   t_locks++;

@@ -51,6 +51,9 @@ class GMPKIT_TSA(scoped_lockable) LockGuard {
 // (it may be running user code under one, e.g. an element move under a
 // channel lock). Async-signal-safe.
 int locks_held() noexcept;
+// Under the simulator every M is a fiber on one OS thread: run() registers
+// the count so that each M keeps its own (rt::register_thread_local).
+void register_locks_held_thread_local() noexcept;
 
 class Note {
  public:

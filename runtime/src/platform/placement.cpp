@@ -7,6 +7,7 @@
 
 #include "gmpkit/error.hpp"
 #include "platform/clock.hpp"
+#include "platform/thread.hpp"
 
 namespace gmpkit::rt {
 
@@ -39,6 +40,10 @@ void placement_bind_slow(const PlacementHooks* h, int p) noexcept {
 }
 
 void placement_start(const Config& cfg) {
+  // Per M under the simulator (each M is a fiber on one OS thread).
+  register_thread_local(&t_bound_generation, sizeof t_bound_generation);
+  register_thread_local(&t_bound_p, sizeof t_bound_p);
+  register_thread_local(&t_local_since, sizeof t_local_since);
   // relaxed: installs happen-before run() by the caller's own ordering.
   g_active.store(true, std::memory_order_relaxed);
   g_local_steals.store(0, std::memory_order_relaxed);  // relaxed: statistics of this run

@@ -130,7 +130,11 @@ void Simulator::register_tls(void* addr, std::size_t size) {
     if (s.addr == addr) return;
   tls_slots.push_back(TlsSlot{addr, size, tls_bytes});
   tls_bytes += size;
-  for (auto& f : fibers) f->tls.resize(tls_bytes, 0);
+  // Every other fiber (and every later one) starts from the value the
+  // variable has now, its initialiser (t_bound_p is -1, not 0).
+  const auto* init = static_cast<const unsigned char*>(addr);
+  tls_init.insert(tls_init.end(), init, init + size);
+  for (auto& f : fibers) f->tls.insert(f->tls.end(), init, init + size);
 }
 
 void Simulator::wake_expired() noexcept {
@@ -250,7 +254,7 @@ Fiber* Simulator::spawn(void (*fn)(void*), void* arg, std::size_t stack_size) {
   f->stack_size = stack_size;
   f->fn = fn;
   f->arg = arg;
-  f->tls.assign(tls_bytes, 0);
+  f->tls = tls_init;
   f->asan_bottom = stk;
   f->asan_size = stack_size;
   core::make_context(&f->ctx, static_cast<char*>(stk) + stack_size, fiber_entry, f.get());

@@ -111,6 +111,7 @@ class Simulator {
   };
   std::vector<TlsSlot> tls_slots;
   std::size_t tls_bytes = 0;
+  std::vector<unsigned char> tls_init;  // each slot's value when registered
   void register_tls(void* addr, std::size_t size);
 
  private:
