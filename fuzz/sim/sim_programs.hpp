@@ -165,6 +165,28 @@ inline void prog_netpoll() {
   expect(readable, "wait_readable wakes when the fd becomes ready");
 }
 
+// A wait whose deadline fires just as its fd becomes ready, then a second
+// wait on the same fd: the first wait's timer callback, if it already ran
+// its sequence check, must not end the second wait early (it did: no
+// lock between the check and the unblock, and the second wait returned
+// "timed out" at once).
+inline void prog_netpoll_rewait() {
+  int premature = 0;
+  run(config(2), [&] {
+    for (int i = 0; i < 8; i++) {
+      go([] {
+        sleep_for(20us);
+        sim::fd_make_ready(9, 1);
+      });
+      (void)wait_readable(9, std::chrono::microseconds(20));  // ready ~ deadline
+      const std::int64_t t0 = sim::now();
+      const bool ready = wait_readable(9, std::chrono::microseconds(500));
+      if (!ready && sim::now() - t0 < 500'000) premature++;
+    }
+  });
+  expect(premature == 0, "a wait on an fd ended before its timeout (a stale deadline)");
+}
+
 // Deadlocked by construction: the runtime must say so.
 inline void prog_deadlock() {
   bool deadlocked = false;
@@ -229,7 +251,8 @@ struct NamedProgram {
 inline std::vector<NamedProgram> programs() {
   return {{"pipeline", prog_pipeline},       {"mutex", prog_mutex}, {"select", prog_select},
           {"syscall_stw", prog_syscall_stw}, {"sleep", prog_sleep}, {"netpoll", prog_netpoll},
-          {"deadlock", prog_deadlock}, {"locked", prog_locked}};
+          {"deadlock", prog_deadlock}, {"locked", prog_locked},
+          {"netpoll_rewait", prog_netpoll_rewait}};
 }
 
 }  // namespace gmpkit::simtest

@@ -15,7 +15,12 @@
 //
 // Deadlines use per-descriptor timers (rt for reads, wt for writes) armed
 // with a sequence number: a timer that fires after its wait already ended
-// sees a newer rseq/wseq and does nothing.
+// sees a newer rseq/wseq and does nothing. The check and the unblock are one
+// step under pd.lock, and so is the waiter's ending (consume the word, bump
+// the sequence): otherwise a callback that passed the check just before the
+// wait ended could unblock the *next* wait on the fd, which then timed out
+// at once (Go's netpolldeadlineimpl holds pd.lock the same way). pd.lock is
+// a leaf: nothing is taken under it; goready runs after it is released.
 #include <vector>
 
 #include "core/m.hpp"
@@ -37,6 +42,7 @@ constexpr std::uintptr_t kWait = 2;
 
 struct PollDesc {
   int fd = -1;
+  rt::Mutex lock;  // the deadline check + unblock vs the end of a wait
   rt::Atomic<std::uintptr_t> rg{0}, wg{0};
   rt::Atomic<std::uintptr_t> rseq{0}, wseq{0};
   time::Timer rt, wt;  // deadline timers
@@ -87,8 +93,13 @@ bool netpollblockcommit(G* gp, void* gpp) {
 void netpolldeadline(void* arg, std::uintptr_t seq, bool read) {
   auto* pd = static_cast<PollDesc*>(arg);
   auto& cur = read ? pd->rseq : pd->wseq;
-  if (cur.load(rt::acquire) != seq) return;  // acquire: the wait that armed us has ended
-  if (G* gp = netpollunblock(read ? &pd->rg : &pd->wg, false)) {
+  G* gp;
+  {
+    rt::LockGuard g(pd->lock);
+    if (cur.load(rt::acquire) != seq) return;  // acquire: the wait that armed us has ended
+    gp = netpollunblock(read ? &pd->rg : &pd->wg, false);
+  }
+  if (gp) {
     netpollWaiters.fetch_sub(1, rt::seq_cst);  // seq_cst: as in commit
     goready(gp);
   }
@@ -158,16 +169,26 @@ bool netpollwait(int fd, bool read, std::optional<std::chrono::nanoseconds> time
     gopark(netpollblockcommit, gpp, WaitReason::io_wait);
   } catch (const forced_unwind&) {
     // Shutdown: withdraw from the descriptor before unwinding.
-    if (gpp->exchange(0, rt::acq_rel) == reinterpret_cast<std::uintptr_t>(gp))  // acq_rel: as above
-      netpollWaiters.fetch_sub(1, rt::seq_cst);  // seq_cst: as in commit
-    seq.fetch_add(1, rt::acq_rel);  // acq_rel: invalidate our deadline
+    bool was_parked;
+    {
+      rt::LockGuard g(pd->lock);
+      // acq_rel: as above
+      was_parked = gpp->exchange(0, rt::acq_rel) == reinterpret_cast<std::uintptr_t>(gp);
+      seq.fetch_add(1, rt::acq_rel);  // acq_rel: invalidate our deadline
+    }
+    if (was_parked) netpollWaiters.fetch_sub(1, rt::seq_cst);  // seq_cst: as in commit
     if (timed) time::deltimer(t);
     throw;
   }
-  // Do not lose a notification that raced with the wake-up.
-  std::uintptr_t old = gpp->exchange(0, rt::acq_rel);  // acq_rel: as above
+  // Do not lose a notification that raced with the wake-up; end the wait
+  // under pd.lock so that no deadline check in flight outlives it.
+  std::uintptr_t old;
+  {
+    rt::LockGuard g(pd->lock);
+    old = gpp->exchange(0, rt::acq_rel);  // acq_rel: as above
+    seq.fetch_add(1, rt::acq_rel);  // acq_rel: a late deadline firing is now stale
+  }
   if (old > kWait) fatal("netpollwait: corrupted polldesc");
-  seq.fetch_add(1, rt::acq_rel);  // acq_rel: a late deadline firing is now stale
   if (timed) time::deltimer(t);
   return old == kReady;
 }
