@@ -59,9 +59,11 @@ int main(int /*argc*/, char** argv) {
   p.strategy = sim::Strategy::pct;
   p.depth = 4;
   p.seed = 0x1234;
+  p.pct_horizon = 6100;
   std::uint64_t steps = 0;
   if (!sim::parse_params(sim::format_params(p, 5521), &q, &steps) || steps != 5521 ||
-      q.seed != p.seed || q.depth != 4 || q.strategy != sim::Strategy::pct) {
+      q.seed != p.seed || q.depth != 4 || q.strategy != sim::Strategy::pct ||
+      q.pct_horizon != 6100) {
     std::fprintf(stderr, "format_params/parse_params do not round-trip\n");
     failures++;
   }

@@ -40,7 +40,11 @@ void placement_bind_slow(const PlacementHooks* h, int p) noexcept {
 }
 
 void placement_start(const Config& cfg) {
-  // Per M under the simulator (each M is a fiber on one OS thread).
+  // Per M under the simulator (each M is a fiber on one OS thread), each
+  // starting from these values (not from a previous run's on this thread).
+  t_bound_generation = 0;
+  t_bound_p = -1;
+  t_local_since = 0;
   register_thread_local(&t_bound_generation, sizeof t_bound_generation);
   register_thread_local(&t_bound_p, sizeof t_bound_p);
   register_thread_local(&t_local_since, sizeof t_local_since);

@@ -17,7 +17,9 @@
 // change-point range): two spinners cannot hand control back and forth
 // while a third thread waits (Shuttle deprioritises a yielding task too).
 // If every other runnable thread is in the change-point range, the spinner
-// lets the best of them run for that one decision.
+// lets the best of them run for that one decision. (Runtime locks spin with
+// procyield, so demotions are frequent: the 1/(n k^(d-1)) bound is for
+// programs without spinning, as in the paper.)
 #include <algorithm>
 
 #include "platform/sim/simulator.hpp"
