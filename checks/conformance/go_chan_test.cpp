@@ -505,8 +505,12 @@ void chan_send_barrier(bool useSelect) {
           if (!doRequest(useSelect)) bad++;
           garbage.assign(1 << 10, 0);
         }
-        std::lock_guard g(globalMu);
-        global = std::move(garbage);
+        {
+          std::lock_guard g(globalMu);
+          global = std::move(garbage);
+        }
+        // After the unlock: the last done() lets main return and destroy
+        // globalMu (Go's GC would keep it alive).
         wg.done();
       });
     }

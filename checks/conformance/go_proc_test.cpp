@@ -358,8 +358,10 @@ __attribute__((noinline)) void frameless() {
 TEST(Go, TestAsyncPreempt) {
   GMPKIT_REQUIRE_ASYNC_PREEMPT();
   std::int64_t async = 0;
+  // Outside run(): the counting loop never ends and is still writing `ready`
+  // while shutdown resumes it for its grace, after main's frame is gone.
+  std::atomic<std::uint32_t> ready{0}, ready2{0};
   gmpkit::run(procs(1), [&] {
-    std::atomic<std::uint32_t> ready{0}, ready2{0};
     gmpkit::go([&] {
       for (;;) {
         ready.store(1, std::memory_order_relaxed);
@@ -486,7 +488,9 @@ double ping_pong_hog_ratio(std::int64_t* hog_out, std::int64_t* light_out) {
   std::int64_t hogCount = 0, lightCount = 0;
   gmpkit::run(procs(1), [&] {
     Chan<bool> done(0), hogChan(0), lightChan(0);
-    auto run = [&](int limit, std::int64_t* counter, Chan<bool> wake) {
+    // By value: a goroutine stopped by signal between its wake.send and its
+    // next select is resumed at shutdown, after main's frame is gone.
+    auto run = [done](int limit, std::int64_t* counter, Chan<bool> wake) {
       for (bool stop = false; !stop;) {
         gmpkit::select(gmpkit::recv_case(done, [&] { stop = true; }), gmpkit::recv_case(wake, [&] {
                          for (int i = 0; i < limit; i++) {
@@ -497,8 +501,8 @@ double ping_pong_hog_ratio(std::int64_t* hog_out, std::int64_t* light_out) {
                        }));
       }
     };
-    for (int i = 0; i < 2; i++) gmpkit::go([&] { run(1000000, &hogCount, hogChan); });
-    for (int i = 0; i < 2; i++) gmpkit::go([&] { run(1000, &lightCount, lightChan); });
+    for (int i = 0; i < 2; i++) gmpkit::go([run, &hogCount, hogChan] { run(1000000, &hogCount, hogChan); });
+    for (int i = 0; i < 2; i++) gmpkit::go([run, &lightCount, lightChan] { run(1000, &lightCount, lightChan); });
     hogChan.send(true);
     lightChan.send(true);
     gmpkit::sleep_for(100ms);

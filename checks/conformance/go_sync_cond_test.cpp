@@ -26,13 +26,17 @@ TEST(GoSync, TestCondSignal) {
     gmpkit::Cond c(m);
     constexpr int n = 2;
     Chan<bool> running(n), awake(n);
+    // Not in Go (a GC keeps m and c alive): each waiter reports on `done`
+    // after its last use of m, and main waits for all before its frame goes.
+    Chan<bool> done(n);
     for (int i = 0; i < n; i++)
-      gmpkit::go([&, running, awake]() mutable {
+      gmpkit::go([&, running, awake, done]() mutable {
         m.lock();
         running.send(true);
         c.wait();
         awake.send(true);
         m.unlock();
+        done.send(true);
       });
     for (int i = 0; i < n; i++) running.recv();  // wait for everyone to run
     for (int left = n; left > 0; left--) {
@@ -44,6 +48,7 @@ TEST(GoSync, TestCondSignal) {
       EXPECT_EQ(awake.size(), 0u) << "too many goroutines awake";
     }
     c.signal();
+    for (int i = 0; i < n; i++) done.recv();
   });
 }
 
@@ -55,13 +60,18 @@ TEST(GoSync, TestCondSignalGenerations) {
     gmpkit::Cond c(m);
     constexpr int n = 100;
     Chan<int> running(n), awake(n);
+    // Not in Go (a GC keeps m and c alive): each waiter reports on `done`
+    // after its last use of m (awake is sent before m.unlock()), and main
+    // waits for all before its frame goes.
+    Chan<int> done(n);
     for (int i = 0; i < n; i++) {
-      gmpkit::go([&, i, running, awake]() mutable {
+      gmpkit::go([&, i, running, awake, done]() mutable {
         m.lock();
         running.send(i);
         c.wait();
         awake.send(i);
         m.unlock();
+        done.send(i);
       });
       if (i > 0) {
         int a = *awake.recv();
@@ -72,9 +82,8 @@ TEST(GoSync, TestCondSignalGenerations) {
       c.signal();
       m.unlock();
     }
-    // Unlike Go (a GC keeps m and c alive), the last waiter must be done
-    // before this frame's m and c go away.
     EXPECT_EQ(*awake.recv(), n - 1);
+    for (int i = 0; i < n; i++) done.recv();
   });
 }
 
@@ -87,8 +96,11 @@ TEST(GoSync, TestCondBroadcast) {
     constexpr int n = 200;
     Chan<int> running(n), awake(n);
     bool exit = false;
+    // Not in Go (a GC keeps m, c and exit alive): each waiter reports on
+    // `done` after its last use of them, and main waits for all.
+    Chan<int> done(n);
     for (int i = 0; i < n; i++)
-      gmpkit::go([&, i, running, awake]() mutable {
+      gmpkit::go([&, i, running, awake, done]() mutable {
         m.lock();
         while (!exit) {
           running.send(i);
@@ -96,6 +108,7 @@ TEST(GoSync, TestCondBroadcast) {
           awake.send(i);
         }
         m.unlock();
+        done.send(i);
       });
     for (int i = 0; i < n; i++) {
       for (int j = 0; j < n; j++) running.recv();  // wait for everyone to run
@@ -116,6 +129,7 @@ TEST(GoSync, TestCondBroadcast) {
       }
     }
     EXPECT_EQ(running.size(), 0u);
+    for (int i = 0; i < n; i++) done.recv();
   });
 }
 

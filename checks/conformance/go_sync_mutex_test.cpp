@@ -148,22 +148,24 @@ TEST(GoSync, TestMutexMisuse) {
 // mode hands it over).
 TEST(GoSync, TestMutexFairness) {
   run_procs(2, [] {
-    gmpkit::Mutex mu;
+    // On the heap, shared (Go: mu escapes): on the failure path the second
+    // goroutine may still lock it after main returns.
+    auto mu = std::make_shared<gmpkit::Mutex>();
     Chan<bool> stop(0), done(1), timeout(1), hog_left(1);
-    gmpkit::go([&mu, stop, hog_left]() mutable {
+    gmpkit::go([mu, stop, hog_left]() mutable {
       for (;;) {
-        mu.lock();
+        mu->lock();
         gmpkit::sleep_for(100us);
-        mu.unlock();
+        mu->unlock();
         if (gmpkit::select(gmpkit::recv_case(stop), gmpkit::default_case()) == 0) break;
       }
       hog_left.send(true);
     });
-    gmpkit::go([&mu, done]() mutable {
+    gmpkit::go([mu, done]() mutable {
       for (int i = 0; i < 10; i++) {
         gmpkit::sleep_for(100us);
-        mu.lock();
-        mu.unlock();
+        mu->lock();
+        mu->unlock();
       }
       done.send(true);
     });
@@ -174,10 +176,9 @@ TEST(GoSync, TestMutexFairness) {
     std::size_t i = gmpkit::select(gmpkit::recv_case(done), gmpkit::recv_case(timeout));
     EXPECT_EQ(i, 0u) << "can't acquire Mutex in 10 seconds";
     stop.close();
-    // Not in Go's test, where mu escapes to the heap: here it lives in this
-    // frame, and the hog may still be inside mu.lock() when main returns
-    // (TSan: Mutex::lockSlow's CAS on mu against the next frame's writes at
-    // the same stack address, during shutdown). Wait for it to leave.
+    // Not in Go's test: wait for the hog to leave, so it is not unwound by
+    // shutdown inside mu->lock() (when mu lived in this frame, TSan saw
+    // lockSlow's CAS on it against the next frame's writes).
     (void)hog_left.recv();
   });
 }

@@ -234,7 +234,16 @@ TEST(Chan, ShutdownWithBlockedGoroutinesLeaksNothing) {
                          gmpkit::send_case(empty, std::make_unique<int>(3)));
         });
       }
-      gmpkit::sleep_for(5ms);
+      // Until each goroutine has read its handle and parked (or paired a
+      // receive with a select's send and exited): one that had not yet read
+      // main's handle when main returned would read a dead one.
+      for (;;) {
+        int not_waiting = 0;
+        for (const auto& g : gmpkit::debug::goroutines())
+          if (g.status != "waiting") not_waiting++;
+        if (not_waiting == 1 && gmpkit::test::count_waiting("chan send") == 3) break;
+        gmpkit::yield();
+      }
     });
   }
 }

@@ -31,25 +31,31 @@ TEST(RWMutex, PendingWriterBlocksNewReaders) {
     gmpkit::RWMutex rw;
     rw.rlock();
     Chan<int> events(10);
-    gmpkit::go([&rw, events]() mutable {
+    // Each goroutine reports here after its unlock/runlock: events come
+    // before them, and try_lock below needs every one of them out.
+    Chan<int> left(4);
+    gmpkit::go([&rw, events, left]() mutable {
       rw.lock();
       events.send(1);
       rw.unlock();
+      left.send(1);
     });
     wait_for_waiters("sync.RWMutex.Lock", 1);
     EXPECT_FALSE(rw.try_rlock());
     EXPECT_FALSE(rw.try_lock());
     for (int i = 0; i < 3; i++)
-      gmpkit::go([&rw, events]() mutable {
+      gmpkit::go([&rw, events, left]() mutable {
         rw.rlock();
         events.send(2);
         rw.runlock();
+        left.send(2);
       });
     wait_for_waiters("sync.RWMutex.RLock", 3);
     EXPECT_EQ(events.size(), 0u);
     rw.runlock();  // the last reader leaves: the writer goes first, then the readers
     EXPECT_EQ(*events.recv(), 1);
     for (int i = 0; i < 3; i++) EXPECT_EQ(*events.recv(), 2);
+    for (int i = 0; i < 4; i++) left.recv();
     EXPECT_TRUE(rw.try_lock());
     rw.unlock();
     EXPECT_TRUE(rw.try_rlock());

@@ -88,7 +88,9 @@ inline void prog_select() {
   int pongs = 0;
   run(config(2), [&] {
     Chan<int> ping(0), pong(0), quit(0);
-    go([&] {
+    // The handles by value: the ponger's last select may run after main
+    // closed quit and returned.
+    go([ping, pong, quit]() mutable {
       for (;;) {
         bool done = false;
         select(recv_case(ping, [&](std::optional<int> v) { pong.send(*v + 1); }),

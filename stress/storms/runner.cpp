@@ -118,10 +118,13 @@ StormResult run_storm(const StormInfo& storm, const StormOptions& opt, const Run
   const double grace = std::max(10.0, opt.seconds) * kBuildSlowdown;
   Monitor monitor(storm.name, ledger, rs.progress, opt.seconds + 3 * grace, opt.seed);
 
+  // Outside run(): the watchdog goroutine is not joined and may read it
+  // after run()'s main function returned. Relaxed everywhere: a flag polled
+  // by helper goroutines.
+  std::atomic<bool> finished{false};
   gmpkit::run(rs.config, [&] {
     StormContext ctx(opt, ledger);
     const Metrics m0 = gmpkit::metrics();
-    std::atomic<bool> finished{false};  // relaxed everywhere: flags polled by helper goroutines
     std::int64_t checks = 0, failures = 0;
     std::string first_failure;
     WaitGroup helpers;
