@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
   using gmpkit::simtest::sim::Strategy;
   const int runs = argc > 1 ? std::atoi(argv[1]) : 80;
   long total = 0;
-  unsigned long long steps = 0;
+  unsigned long long steps = 0, quiescent = 0;
   const auto t0 = std::chrono::steady_clock::now();
   for (const auto& prog : gmpkit::simtest::programs()) {
     gmpkit::testing::sim::set_replay_command(std::string(argv[0]) + " (program " + prog.name + ")");
@@ -31,12 +31,15 @@ int main(int argc, char** argv) {
         auto r = gmpkit::testing::sim::run(p, prog.fn);
         if (r.steps > longest) longest = r.steps;
         steps += r.steps;
+        quiescent += r.quiescent_checks;
         total++;
       }
     }
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("sim_programs_test: %ld simulations passed (%llu scheduling points, %.1f s)\n", total,
-              steps, secs);
+  std::printf(
+      "sim_programs_test: %ld simulations passed (%llu scheduling points, %llu quiescent "
+      "lost-wakeup checks, %.1f s)\n",
+      total, steps, quiescent, secs);
   return 0;
 }

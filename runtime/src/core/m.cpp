@@ -9,6 +9,7 @@
 
 #include "core/m.hpp"
 #include "core/p.hpp"
+#include "core/planted_bug.hpp"
 #include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "core/schedule.hpp"
@@ -298,7 +299,7 @@ void resetspinning(M* mp) {
     fatal("resetspinning: negative nmspinning");  // seq_cst: dance
   // The M wakeup policy is deliberately conservative: the spinner that found
   // work wakes the next one.
-  wakep();
+  if (!GMPKIT_PLANTED_BUG(resetspinning_no_wakep)) wakep();
 }
 
 // handoffp: hand off pp from a syscall or a locked M (Go's handoffp).
@@ -309,13 +310,15 @@ void handoffp(P* pp) GMPKIT_NO_TSA {
     return;
   }
   // No local work: if nobody is spinning or idle, our help is needed.
-  if (sched->nmspinning.load(rt::seq_cst) + sched->npidle.load(rt::seq_cst) == 0 &&
+  if (!GMPKIT_PLANTED_BUG(handoffp_no_spinning_m) &&
+      sched->nmspinning.load(rt::seq_cst) + sched->npidle.load(rt::seq_cst) == 0 &&
       sched->nmspinning.cas(0, 1, rt::seq_cst)) {  // seq_cst: spinning dance
     startm(pp, true);
     return;
   }
   sched->lock.lock();
-  if (sched->gcwaiting.load(rt::relaxed)) {  // relaxed: set under this lock
+  if (!GMPKIT_PLANTED_BUG(handoffp_ignores_gcwaiting) &&
+      sched->gcwaiting.load(rt::relaxed)) {  // relaxed: set under this lock
     stw::stw_stop_p_locked(pp);
     sched->lock.unlock();
     return;
@@ -326,7 +329,8 @@ void handoffp(P* pp) GMPKIT_NO_TSA {
     return;
   }
   // The last running P and nobody polling: someone must watch the timers.
-  if (sched->npidle.load(rt::seq_cst) == sched->gomaxprocs.load(rt::relaxed) - 1 &&
+  if (!GMPKIT_PLANTED_BUG(handoffp_last_p_no_poller) &&
+      sched->npidle.load(rt::seq_cst) == sched->gomaxprocs.load(rt::relaxed) - 1 &&
       sched->lastpoll.load(rt::acquire) != 0) {  // acquire: pairs with the poller
     sched->lock.unlock();
     startm(pp, false);

@@ -5,6 +5,7 @@
 
 #include "core/m.hpp"
 #include "core/p.hpp"
+#include "core/planted_bug.hpp"
 #include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "core/schedule.hpp"
@@ -102,7 +103,7 @@ P* pidleget() {
     sched->npidle.fetch_sub(1, rt::seq_cst);  // seq_cst: as in pidleput
     // A P goes busy: a parked sysmon must watch it again (Go wakes it in
     // exitsyscall and startTheWorld only; see sysmon_park).
-    if (sched->sysmonwait) {
+    if (!GMPKIT_PLANTED_BUG(pidleget_no_sysmon_wake) && sched->sysmonwait) {
       sched->sysmonwait = false;
       sysmon::sysmon_wake_locked();
     }

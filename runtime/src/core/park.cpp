@@ -13,6 +13,7 @@
 #include <cstdio>
 
 #include "core/m.hpp"
+#include "core/planted_bug.hpp"
 #include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "core/schedule.hpp"
@@ -205,7 +206,7 @@ void goready(G* gp) GMPKIT_NO_TSA {
     casgstatus(gp, GStatus::waiting, GStatus::runnable);
     sched->runq.put(gp);
   }
-  wakep();
+  if (!GMPKIT_PLANTED_BUG(ready_no_wakep)) wakep();
 }
 
 void gosched() {

@@ -29,6 +29,8 @@
 #include "core/m.hpp"
 #include "core/p.hpp"
 #include "core/park.hpp"
+#include "core/planted_bug.hpp"
+#include "core/quiescence.hpp"
 #include "core/sched.hpp"
 #include "core/schedule.hpp"
 #include "core/template_thread.hpp"
@@ -38,6 +40,7 @@
 #include "platform/clock.hpp"
 #include "platform/futex.hpp"
 #include "platform/placement.hpp"
+#include "platform/quiescence.hpp"
 #include "platform/signal.hpp"
 #include "platform/thread.hpp"
 #include "stw/procresize.hpp"
@@ -361,7 +364,7 @@ void newproc(const detail::EntryOps& ops, void* fn) {
   runqput(mp->p, newg, true);
   if (GMPKIT_UNLIKELY(tr != 0))
     observe::traceGoCreate(tr, mp->p, newg, mp->curg);  // the birth moment
-  wakep();
+  if (!GMPKIT_PLANTED_BUG(newproc_no_wakep)) wakep();
   mp->locks--;
   preempt_check();
 }
@@ -460,6 +463,7 @@ void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
     rt::LockGuard g(sched->lock);
     if (stw::procresize(procs) != nullptr) fatal("run: new Ps with work");
   }
+  rt::set_quiescence_check(quiescence_check);  // the simulator's lost-wakeup check
 
   try {
     G* main_g = newproc1(m0, m0->p, ops, fn);
@@ -493,6 +497,7 @@ void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
     sched->panic = nullptr;
   }
   observe::sigquit_restore();
+  rt::set_quiescence_check(nullptr);
   rt::signal_stack_disable(m0->sigstack);
   setm(nullptr);
   delete m0;

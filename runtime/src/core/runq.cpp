@@ -1,5 +1,6 @@
 #include "core/runq.hpp"
 
+#include "core/planted_bug.hpp"
 #include "core/schedule.hpp"
 #include "platform/futex.hpp"
 
@@ -48,7 +49,8 @@ bool LocalRunQueue::putslow(G* gp, std::uint32_t h, std::uint32_t t, GlobalRunQu
   GQueue q;
   for (std::uint32_t i = 0; i <= n; i++) q.push_back(batch[i]);
   rt::LockGuard g(global_lock);
-  global.put_batch(q, static_cast<std::int32_t>(n + 1));
+  global.put_batch(
+      q, static_cast<std::int32_t>(GMPKIT_PLANTED_BUG(runqputslow_count_off_by_one) ? n : n + 1));
   return true;
 }
 
@@ -58,7 +60,7 @@ G* LocalRunQueue::get(bool* inheritTime) {
   G* next = runnext_.load(rt::acquire);  // acquire: see the readied G's fields
   if (next != nullptr &&
       runnext_.cas(next, nullptr, rt::acq_rel)) {  // acq_rel: claims it against thieves
-    *inheritTime = true;
+    *inheritTime = !GMPKIT_PLANTED_BUG(runnext_no_inherit_time);
     return next;
   }
   *inheritTime = false;
@@ -107,7 +109,10 @@ std::uint32_t LocalRunQueue::grab(rt::Atomic<G*>* batch, std::uint32_t batchHead
           // Back off so the victim can run the G it just readied instead of
           // us thrashing it to another P (Go sleeps 3 µs here).
           if (victimRunning) rt::usleep(3);
-          if (!runnext_.cas(next, nullptr, rt::acq_rel)) continue;  // acq_rel: claims it
+          if (GMPKIT_PLANTED_BUG(runqgrab_runnext_no_cas))
+            runnext_.store(nullptr, rt::release);  // release: as the CAS would
+          else if (!runnext_.cas(next, nullptr, rt::acq_rel))
+            continue;  // acq_rel: claims it
           batch[batchHead % kSize].store(next,
                                          rt::relaxed);  // relaxed: thief publishes via its own tail
           return 1;

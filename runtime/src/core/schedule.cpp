@@ -20,6 +20,7 @@
 #include "core/m.hpp"
 #include "core/p.hpp"
 #include "core/park.hpp"
+#include "core/planted_bug.hpp"
 #include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "netpoll/netpoll.hpp"
@@ -69,7 +70,7 @@ void injectglist(GQueue* q, M* mp) GMPKIT_NO_TSA {
     return;
   }
   while (G* gp = q->pop()) runqput(pp, gp, false);
-  wakep();
+  if (!GMPKIT_PLANTED_BUG(injectglist_no_wakep)) wakep();
 }
 
 namespace {
@@ -116,7 +117,7 @@ G* stealWork(M* mp, std::int64_t* now, bool* inheritTime, std::int64_t* pollUnti
       if (GMPKIT_UNLIKELY(numa.local_only) && rt::g_p_node[p2->id] != numa.node) continue;
       // Timers of p2 on the last pass, before its runnext: stealing runnext
       // is the last resort.
-      if (stealTimersOrRunNextG &&
+      if (stealTimersOrRunNextG && !GMPKIT_PLANTED_BUG(steal_no_timers) &&
           p2->timers.numTimers.load(rt::acquire) > 0) {  // acquire: pairs with addtimer
         bool ran = false;
         std::int64_t w = time::checkTimers(p2, now, &ran);
@@ -182,7 +183,8 @@ top:
   std::int64_t pollUntil = time::checkTimers(pp, &now, &ran);
 
   // 1. Fairness: the global queue every 61 schedticks.
-  if (pp->schedtick.load(rt::relaxed) % kGlobalRunqCheckPeriod == 0 &&
+  if (!GMPKIT_PLANTED_BUG(schedule_no_global_fairness) &&
+      pp->schedtick.load(rt::relaxed) % kGlobalRunqCheckPeriod == 0 &&
       sched->runq.size() > 0) {  // relaxed: owner's own counter
     rt::LockGuard g(sched->lock);
     if (G* gp = globrunqget_locked(pp, 1)) {
@@ -249,7 +251,8 @@ top:
     // we decremented nmspinning and now read the queues. One of us sees
     // the other.
     rt::fence_seq_cst();
-    if (P* p2 = checkRunqsNoP()) {
+    if (P* p2 =
+            GMPKIT_PLANTED_BUG(findrunnable_no_recheck_after_drop) ? nullptr : checkRunqsNoP()) {
       acquirep(mp, p2);
       mp->spinning = true;
       sched->nmspinning.fetch_add(1, rt::seq_cst);  // seq_cst: dance
@@ -282,7 +285,7 @@ top:
       p2 = sched->exiting.load(rt::relaxed) ? nullptr : pidleget();  // relaxed: under sched.lock
     }
     if (p2 == nullptr) {
-      injectglist(&list);
+      if (!GMPKIT_PLANTED_BUG(findrunnable_poll_no_inject)) injectglist(&list);
       if (sched->exiting.load(rt::acquire)) return nullptr;  // acquire: pairs with begin_shutdown
     } else {
       acquirep(mp, p2);
@@ -363,7 +366,7 @@ void schedule_loop(M* mp) {
       // A spinning M that found work wakes another spinner.
       if (mp->spinning) resetspinning(mp);
       if (tryWakeP) wakep();
-      if (next->lockedm != nullptr) {
+      if (next->lockedm != nullptr && !GMPKIT_PLANTED_BUG(lockedg_runs_on_any_m)) {
         // Locked to another M: hand it our P, then wait for work ourselves.
         bool ok = startlockedm(mp, next);
         next = nullptr;

@@ -15,6 +15,7 @@
 
 #include "core/m.hpp"
 #include "core/p.hpp"
+#include "core/planted_bug.hpp"
 #include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "core/schedule.hpp"
@@ -83,7 +84,7 @@ GQueue netpoll(std::int64_t delay_ns) {
   int n = rt::epoll_wait(g_epfd, evs, kMaxEvents, waitms);
   for (int i = 0; i < n; i++) {
     if (evs[i].data == &g_breaktag) {
-      if (delay_ns != 0) {
+      if (delay_ns != 0 || GMPKIT_PLANTED_BUG(netpoll_nonblocking_eats_break)) {
         // Drain and re-arm only from a blocking poll (Go's rule), so a
         // non-blocking poll does not eat a break meant for the poller.
         rt::eventfd_drain(g_breakfd);

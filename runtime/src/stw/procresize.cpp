@@ -13,6 +13,7 @@
 
 #include "core/m.hpp"
 #include "core/p.hpp"
+#include "core/planted_bug.hpp"
 #include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "core/schedule.hpp"
@@ -33,7 +34,8 @@ void pinit(P* pp, std::int32_t id) {
 
 // Go's p.destroy. `to` is the caller's P, which takes the timers.
 void pdestroy(P* pp, P* to) GMPKIT_REQUIRES(sched->lock) {
-  GQueue q = pp->runq.drain();  // runnext first: it was next to run
+  // runnext first: it was next to run
+  GQueue q = GMPKIT_PLANTED_BUG(procresize_runq_not_moved) ? GQueue{} : pp->runq.drain();
   std::int32_t n = 0;
   for (G* gp = q.head; gp; gp = gp->schedlink) n++;
   if (n) {
@@ -43,7 +45,7 @@ void pdestroy(P* pp, P* to) GMPKIT_REQUIRES(sched->lock) {
     sched->runq.put_batch(q, n);
     while (G* gp = rest.pop()) sched->runq.put(gp);
   }
-  time::moveTimers(to, pp);
+  if (!GMPKIT_PLANTED_BUG(procresize_timers_not_moved)) time::moveTimers(to, pp);
   {
     rt::LockGuard g(sched->gFree.lock);
     while (G* gp = pp->gFree.pop()) {

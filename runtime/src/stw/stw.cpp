@@ -32,6 +32,7 @@
 
 #include "core/m.hpp"
 #include "core/p.hpp"
+#include "core/planted_bug.hpp"
 #include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "core/schedule.hpp"
@@ -79,7 +80,8 @@ void stop_the_world_with_sema(M* mp) GMPKIT_NO_TSA {
     // Ps in syscalls: whoever wins the CAS owns the P (exitsyscallfast competes).
     for (P* pp : sched->allp) {
       // acq_rel: winning the CAS is acquiring the P, as in exitsyscallfast.
-      if (pp->status.cas(static_cast<std::uint32_t>(PStatus::syscall),
+      if (!GMPKIT_PLANTED_BUG(stw_skips_syscall_ps) &&
+          pp->status.cas(static_cast<std::uint32_t>(PStatus::syscall),
                          static_cast<std::uint32_t>(PStatus::gcstop), rt::acq_rel)) {
         pp->syscalltick.store(pp->syscalltick.load(rt::relaxed) + 1,
                               rt::relaxed);  // relaxed: sysmon's sample

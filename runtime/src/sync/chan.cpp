@@ -26,6 +26,7 @@
 #include <new>
 
 #include "core/park.hpp"
+#include "core/planted_bug.hpp"
 #include "core/proc.hpp"
 #include "gmpkit/error.hpp"
 
@@ -155,7 +156,8 @@ void recv(hchan* c, Sudog* sg, void* ep, void (*unlock)(void*), void* arg) {
       elem_destroy(c, qp);
     elem_move(c, qp, sg->elem);
     if (++c->recvx == c->dataqsiz) c->recvx = 0;
-    c->sendx = c->recvx;  // c.sendx = (c.sendx+1) % c.dataqsiz
+    if (!GMPKIT_PLANTED_BUG(chan_recv_full_no_sendx_update))
+      c->sendx = c->recvx;  // c.sendx = (c.sendx+1) % c.dataqsiz
   }
   sg->elem = nullptr;
   G* gp = sg->g;
@@ -343,12 +345,14 @@ bool chanrecv(hchan* c, void* ep, bool block, bool* received) GMPKIT_NO_TSA {
     if (c->closed.load(rt::acquire) == 0)
       return false;  // acquire: the re-check below sees values sent before close
     // Closed. It may have received values between the two loads: check again.
-    if (empty(c)) return true;  // closed and drained: selected, not received
+    if (GMPKIT_PLANTED_BUG(chanrecv_fastpath_no_recheck) || empty(c))
+      return true;  // closed and drained: selected, not received
   }
 
   c->lock.lock();
   if (c->closed.load(rt::relaxed) != 0) {  // relaxed: under c.lock
-    if (c->qcount.load(rt::relaxed) == 0) {  // relaxed: under c.lock
+    // relaxed: under c.lock
+    if (c->qcount.load(rt::relaxed) == 0 || GMPKIT_PLANTED_BUG(chanrecv_closed_drops_buffer)) {
       c->lock.unlock();
       return true;
     }
@@ -429,6 +433,7 @@ void closechan(hchan* c) GMPKIT_NO_TSA {
     sg->success = false;
     sg->ws->param = sg;
     glist.push(sg->g);
+    if (GMPKIT_PLANTED_BUG(closechan_wakes_one_receiver)) break;
   }
   // Release all writers: they will panic.
   while (Sudog* sg = c->sendq.dequeue()) {

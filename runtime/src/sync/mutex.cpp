@@ -9,6 +9,7 @@
 // mutex state") abort here too.
 #include "gmpkit/mutex.hpp"
 #include "core/m.hpp"
+#include "core/planted_bug.hpp"
 #include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "gmpkit/error.hpp"
@@ -105,7 +106,8 @@ void Mutex::lockSlow() {
       bool queueLifo = waitStartTime != 0;
       if (waitStartTime == 0) waitStartTime = rt::nanotime();
       sync::semacquire(&sema_, core::WaitReason::sync_mutex_lock, queueLifo);
-      starving = starving || rt::nanotime() - waitStartTime > starvationThresholdNs;
+      starving = !GMPKIT_PLANTED_BUG(mutex_no_starvation) &&
+                 (starving || rt::nanotime() - waitStartTime > starvationThresholdNs);
       old = state.load(rt::acquire);  // acquire: a handoff's state and the unlocker's writes
       if (old & mutexStarving) {
         // Ownership was handed off to us, but the mutex is in a slightly

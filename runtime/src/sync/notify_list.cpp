@@ -3,6 +3,7 @@
 #include "sync/notify_list.hpp"
 
 #include "core/park.hpp"
+#include "core/planted_bug.hpp"
 #include "core/proc.hpp"
 #include "gmpkit/error.hpp"
 
@@ -22,7 +23,8 @@ std::uint32_t notifyListAdd(NotifyList* l) {
 void notifyListWait(NotifyList* l, std::uint32_t t) GMPKIT_NO_TSA {
   l->lock.lock();
   // Return right away if this ticket has already been notified.
-  if (less(t, l->notify.load(rt::relaxed))) {  // relaxed: written under l->lock, which we hold
+  // relaxed: written under l->lock, which we hold
+  if (!GMPKIT_PLANTED_BUG(cond_wait_no_notified_check) && less(t, l->notify.load(rt::relaxed))) {
     l->lock.unlock();
     return;
   }
@@ -93,8 +95,9 @@ void notifyListNotifyOne(NotifyList* l) GMPKIT_NO_TSA {
   // Find the goroutine with ticket t: it may not be queued yet (it took
   // the ticket but has not parked); then it sees notify > t in
   // notifyListWait and returns at once.
+  const std::uint32_t want = GMPKIT_PLANTED_BUG(cond_notify_one_wrong_ticket) ? t + 1 : t;
   for (NotifyWaiter *p = nullptr, *s = l->head; s != nullptr; p = s, s = s->next) {
-    if (s->ticket != t) continue;
+    if (s->ticket != want) continue;
     NotifyWaiter* n = s->next;
     if (p)
       p->next = n;

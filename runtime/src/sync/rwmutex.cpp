@@ -6,6 +6,7 @@
 // inside when the writer arrived have yet to leave; the last one releases
 // writerSem_. Writers are serialised by w_.
 #include "gmpkit/rwmutex.hpp"
+#include "core/planted_bug.hpp"
 #include "gmpkit/error.hpp"
 #include "platform/atomic.hpp"
 #include "sync/sema.hpp"
@@ -18,7 +19,9 @@ constexpr std::int32_t rwmutexMaxReaders = 1 << 30;
 
 void RWMutex::rlock() {
   // acq_rel: a reader acquires the last writer's critical section.
-  if (rt::AtomicRef<std::int32_t>(readerCount_).fetch_add(1, rt::acq_rel) + 1 < 0) {
+  if (rt::AtomicRef<std::int32_t>(readerCount_).fetch_add(1, rt::acq_rel) + 1 < 0 &&
+      !(GMPKIT_PLANTED_BUG(rwmutex_rlock_ignores_pending_writer) &&
+        rt::AtomicRef<std::int32_t>(readerWait_).load(rt::acquire) > 0)) {  // acquire: a hint
     // A writer is pending, wait for it.
     sync::semacquire(&readerSem_, core::WaitReason::sync_rwmutex_rlock, false);
   }

@@ -30,6 +30,7 @@
 
 #include "core/m.hpp"
 #include "core/park.hpp"
+#include "core/planted_bug.hpp"
 #include "core/proc.hpp"
 #include "gmpkit/error.hpp"
 #include "platform/random.hpp"
@@ -149,6 +150,10 @@ int selectgo(scase* cases, int ncases, bool block, bool* recvOK) GMPKIT_NO_TSA {
   int norder = 0;
   for (int i = 0; i < ncases; i++) {
     if (cases[i].c == nullptr) continue;
+    if (GMPKIT_PLANTED_BUG(select_no_shuffle)) {
+      pollorder[norder++] = static_cast<std::uint16_t>(i);  // source order
+      continue;
+    }
     std::uint32_t j = fastrandn(static_cast<std::uint32_t>(norder + 1));
     pollorder[norder] = pollorder[j];
     pollorder[j] = static_cast<std::uint16_t>(i);
@@ -162,7 +167,11 @@ int selectgo(scase* cases, int ncases, bool block, bool* recvOK) GMPKIT_NO_TSA {
     core::gopark(nullptr, nullptr, core::WaitReason::select);
     core::fatal("select on nil channels: goroutine resumed");
   }
-  sort_lockorder(cases, pollorder, lockorder, norder);
+  if (GMPKIT_PLANTED_BUG(select_lockorder_unsorted)) {
+    for (int i = 0; i < norder; i++) lockorder[i] = pollorder[i];  // poll order, not address order
+  } else {
+    sort_lockorder(cases, pollorder, lockorder, norder);
+  }
   SelectFrame frame{cases, lockorder, norder};
 
   sellock(frame);

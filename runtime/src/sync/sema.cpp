@@ -4,6 +4,7 @@
 
 #include "core/m.hpp"
 #include "core/park.hpp"
+#include "core/planted_bug.hpp"
 #include "core/proc.hpp"
 #include "core/schedule.hpp"
 #include "gmpkit/error.hpp"
@@ -130,7 +131,7 @@ void semacquire(std::uint32_t* addr, core::WaitReason reason, bool lifo) GMPKIT_
     root.lock.lock();
     // Add ourselves to nwait to disable the "easy case" in semrelease.
     root.nwait.fetch_add(1, rt::seq_cst);  // seq_cst: Dekker with semrelease's add-then-check
-    if (cansemacquire(addr)) {
+    if (!GMPKIT_PLANTED_BUG(semacquire_no_recheck_after_nwait) && cansemacquire(addr)) {
       root.nwait.fetch_sub(1, rt::seq_cst);
       root.lock.unlock();
       break;
@@ -161,7 +162,7 @@ void semrelease(std::uint32_t* addr, bool handoff) GMPKIT_NO_TSA {
     if (gp) root.nwait.fetch_sub(1, rt::seq_cst);
   }
   if (gp == nullptr) return;
-  bool handed = handoff && cansemacquire(addr);
+  bool handed = handoff && !GMPKIT_PLANTED_BUG(semrelease_no_handoff) && cansemacquire(addr);
   if (handed) gp->sema.ticket = 1;
   core::goready(gp);  // gp may run (and clear its ticket) from here on
   if (handed) {

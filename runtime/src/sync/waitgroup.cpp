@@ -1,6 +1,7 @@
 // sync/waitgroup.cpp — sync.WaitGroup (Go 1.19's waitgroup.go): a 64-bit
 // state word (counter << 32 | waiters) and a runtime semaphore.
 #include "gmpkit/waitgroup.hpp"
+#include "core/planted_bug.hpp"
 #include "core/proc.hpp"
 #include "gmpkit/error.hpp"
 #include "sync/sema.hpp"
@@ -30,7 +31,10 @@ void WaitGroup::add(int delta) {
   if (state.load(rt::seq_cst) != s)
     throw usage_error("sync: WaitGroup misuse: Add called concurrently with Wait");
   state.store(0, rt::seq_cst);  // seq_cst: reset before the waiters wake and check it
-  for (; w != 0; w--) sync::semrelease(&sema_, false);
+  for (; w != 0; w--) {
+    sync::semrelease(&sema_, false);
+    if (GMPKIT_PLANTED_BUG(waitgroup_wakes_one_waiter)) break;
+  }
 }
 
 void WaitGroup::wait() {

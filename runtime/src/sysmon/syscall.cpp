@@ -15,6 +15,7 @@
 #include "core/m.hpp"
 #include "core/p.hpp"
 #include "core/park.hpp"
+#include "core/planted_bug.hpp"
 #include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "core/schedule.hpp"
@@ -47,7 +48,7 @@ namespace {
 [[gnu::cold, gnu::noinline]] void entersyscall_gcwait(P* pp) GMPKIT_NO_TSA {
   rt::LockGuard g(sched->lock);
   // acq_rel: the CAS competes with stopTheWorld's and sysmon's for the P.
-  if (sched->stopwait > 0 &&
+  if ((sched->stopwait > 0 || GMPKIT_PLANTED_BUG(entersyscall_gcwait_no_stopwait_check)) &&
       pp->status.cas(static_cast<std::uint32_t>(PStatus::syscall),
                      static_cast<std::uint32_t>(PStatus::gcstop), rt::acq_rel)) {
     pp->syscalltick.store(pp->syscalltick.load(rt::relaxed) + 1,
@@ -91,8 +92,11 @@ inline bool exitsyscallfast(M* mp, P* oldp) {
   // acquire: winning the CAS is acquiring the P (see the writes of whoever
   // owned it last); nothing of ours needs publishing with it. Losing
   // means sysmon or the STW took it.
-  if (oldp != nullptr && oldp->status.cas(static_cast<std::uint32_t>(PStatus::syscall),
-                                          static_cast<std::uint32_t>(PStatus::idle), rt::acquire)) {
+  if (oldp != nullptr &&
+      (GMPKIT_PLANTED_BUG(exitsyscall_fast_no_cas)
+           ? (oldp->pstatus() == PStatus::syscall && (oldp->set_status(PStatus::idle), true))
+           : oldp->status.cas(static_cast<std::uint32_t>(PStatus::syscall),
+                              static_cast<std::uint32_t>(PStatus::idle), rt::acquire))) {
     wirep_reacquired(mp, oldp);
     return true;
   }

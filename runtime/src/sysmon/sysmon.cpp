@@ -23,6 +23,7 @@
 
 #include "core/m.hpp"
 #include "core/p.hpp"
+#include "core/planted_bug.hpp"
 #include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "core/schedule.hpp"
@@ -153,7 +154,8 @@ int retake(std::int64_t now) {
         pp->sysmon_schedtick = t;
         pp->sysmon_schedwhen = now;
       } else if (pp->sysmon_schedwhen + slice <= now) {
-        preemptone(pp);  // sysmon/preempt.cpp: flag + SIGURG; re-sent every round until honoured
+        // sysmon/preempt.cpp: flag + SIGURG; re-sent every round until honoured
+        if (!GMPKIT_PLANTED_BUG(retake_no_preempt)) preemptone(pp);
         sysretake = true;
       }
     }
@@ -171,6 +173,7 @@ int retake(std::int64_t now) {
           sched->nmspinning.load(rt::seq_cst) + sched->npidle.load(rt::seq_cst) > 0 &&
           pp->sysmon_syscallwhen + kSyscallRetakeNs > now)
         continue;
+      if (GMPKIT_PLANTED_BUG(retake_never_handoff_syscall_p)) continue;
       incidlelocked(-1);
       // acq_rel: winning makes us the P's owner (against exitsyscallfast).
       if (pp->status.cas(static_cast<std::uint32_t>(PStatus::syscall),
@@ -245,8 +248,8 @@ void sysmon_main(void*) {
     // Poll the network if nobody has for 10 ms: fd-ready goroutines must
     // not wait for every P to run out of work.
     std::int64_t lastpoll = sched->lastpoll.load(rt::seq_cst);  // seq_cst: the poller token
-    if (lastpoll != 0 && lastpoll + kForcedPollNs < now &&
-        netpoll::netpollWaiters.load(rt::seq_cst) > 0) {
+    if (!GMPKIT_PLANTED_BUG(sysmon_no_forced_netpoll) && lastpoll != 0 &&
+        lastpoll + kForcedPollNs < now && netpoll::netpollWaiters.load(rt::seq_cst) > 0) {
       sched->lastpoll.cas(lastpoll, now, rt::seq_cst);
       GQueue list = netpoll::netpoll(0);
       if (!list.empty()) {

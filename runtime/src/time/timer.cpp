@@ -6,6 +6,7 @@
 #include "core/m.hpp"
 #include "core/p.hpp"
 #include "core/park.hpp"
+#include "core/planted_bug.hpp"
 #include "core/proc.hpp"
 #include "gmpkit/runtime.hpp"
 #include "netpoll/netpoll.hpp"
@@ -62,7 +63,7 @@ void remove_at(TimerHeap& th, std::size_t i) GMPKIT_NO_TSA {
   h.pop_back();
   if (i != last) {
     Timer* moved = h[i];
-    siftup(h, i);
+    if (!GMPKIT_PLANTED_BUG(deltimer_no_siftup)) siftup(h, i);
     siftdown(h, static_cast<std::size_t>(moved->index));
   }
   t->index = -1;
@@ -97,7 +98,7 @@ void addtimer(P* pp, Timer* t) {
   // its goroutine re-arm it (write when) before we get to wakeNetPoller.
   const std::int64_t when = t->when;
   doaddtimer(pp, t);
-  netpoll::wakeNetPoller(when);
+  if (!GMPKIT_PLANTED_BUG(addtimer_no_wakenetpoller)) netpoll::wakeNetPoller(when);
   sysmon::sysmon_kick_for_timer(when);
 }
 

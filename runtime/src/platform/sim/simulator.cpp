@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "platform/annotations.hpp"
+#include "platform/quiescence.hpp"
 
 #if GMPKIT_ASAN
 #include <sanitizer/asan_interface.h>
@@ -32,6 +33,7 @@ constexpr std::int64_t kEpochNs = 1'000'000'000;
 
 void (*g_failure_hook)(const char*) = nullptr;
 std::string g_replay_cmd;
+rt::QuiescenceCheck g_quiescence_check = nullptr;  // set by the core (run())
 Fiber* g_switched_from = nullptr;  // sanitizer bookkeeping across a switch
 
 void write_err(const std::string& s) noexcept {
@@ -172,7 +174,17 @@ void Simulator::schedule(Point p, bool cur_runnable) noexcept {
     for (auto& f : fibers)
       if (f->state == Fiber::State::runnable) runnable.push_back(f.get());
     if (!runnable.empty()) break;
-    // Every simulated thread is blocked: jump to the earliest deadline.
+    // Every simulated thread is blocked: quiescence. First the core's
+    // lost-wakeup check (platform/quiescence.hpp), frozen so that its loads
+    // take no scheduling points; then jump to the earliest deadline.
+    if (g_quiescence_check != nullptr) {
+      char msg[640];
+      frozen = true;
+      const bool stranded = g_quiescence_check(msg, sizeof msg);
+      frozen = false;
+      quiescent_checks++;
+      if (stranded) fail(msg);
+    }
     std::int64_t next = -1;
     for (auto& f : fibers)
       if (f->state == Fiber::State::blocked && f->deadline >= 0 && (next < 0 || f->deadline < next))
@@ -297,6 +309,10 @@ void sched_point(Point p) noexcept {
 
 }  // namespace gmpkit::rt::sim
 
+namespace gmpkit::rt {
+void set_quiescence_check(QuiescenceCheck check) noexcept { sim::g_quiescence_check = check; }
+}  // namespace gmpkit::rt
+
 namespace gmpkit::testing::sim {
 
 using rt::sim::g_sim;
@@ -403,6 +419,7 @@ Result run(const Params& p, void (*fn)(void*), void* arg) {
   r.hash = simulator.hash;
   r.virtual_ns = simulator.now - simulator.start;
   r.threads = static_cast<int>(simulator.fibers.size());
+  r.quiescent_checks = simulator.quiescent_checks;
   return r;
 }
 

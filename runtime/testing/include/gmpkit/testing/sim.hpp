@@ -39,6 +39,10 @@ struct Result {
   std::uint64_t hash = 0;  // of every scheduling decision and event, in order
   std::int64_t virtual_ns = 0;  // virtual time elapsed
   int threads = 0;  // simulated threads created (thread 0 included)
+  // Quiescent moments (every simulated thread blocked) at which the
+  // runtime's lost-wakeup check ran: a runnable G in a run queue while a P
+  // idles and no M spins fails the run ("quiescence: ... a lost wakep").
+  std::uint64_t quiescent_checks = 0;
 };
 
 // "v1:<strategy>:d<depth>:seed=0x<hex>" (+ ":cpus=", ":budget=", ":h=" when
