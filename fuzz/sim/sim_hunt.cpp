@@ -27,6 +27,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/fuzz_support.hpp"
+#include "netpoll/netpoll.hpp"
 #include "observe/hooks.hpp"
 #include "observe/schedtrace.hpp"
 #include "ops/interpreter.hpp"
@@ -44,7 +45,9 @@ namespace sim = gmpkit::testing::sim;
 // At a failure: the scheduler's state (Go's schedtrace, detailed) and
 // every goroutine, read racily (scheduling is frozen).
 void dump_hook(const char*) {
-  std::fprintf(stderr, "%s", gmpkit::observe::schedtrace_text(true, sim::now()).c_str());
+  std::fprintf(stderr, "%snetpollWaiters=%u\n",
+               gmpkit::observe::schedtrace_text(true, sim::now()).c_str(),
+               gmpkit::netpoll::netpollWaiters.raw()->load());
   std::string out;
   gmpkit::observe::write_goroutine_dump(&out, gmpkit::observe::DumpStacks::racy);
   if (!out.empty()) std::fprintf(stderr, "goroutines at the failure:\n%s", out.c_str());
@@ -70,6 +73,7 @@ sim::Result run_one(const std::string& name, const sim::Params& p) {
   if (name.rfind("ops:", 0) == 0) {
     const auto bytes = ops_bytes(std::stoull(name.substr(4)));
     auto prog = gmpkit::fuzz::ops::decode(bytes.data(), bytes.size());
+    if (std::getenv("GMPKIT_FUZZ_VERBOSE")) std::fprintf(stderr, "%s", prog.describe().c_str());
     body = [prog] { gmpkit::fuzz::ops::execute(prog, ops_fail); };
   } else {
     for (const auto& pr : gmpkit::simtest::programs())

@@ -176,6 +176,7 @@ inline void prog_netpoll_rewait() {
   int premature = 0;
   run(config(2), [&] {
     for (int i = 0; i < 8; i++) {
+      sim::fd_make_ready(9, 0);  // not readable until the goroutine says so
       go([] {
         sleep_for(20us);
         sim::fd_make_ready(9, 1);

@@ -30,13 +30,23 @@ ANCHORS = ("summary", "preemption", "stw", "runq", "scheduling", "syscalls", "pe
 
 
 def load_bugs(path: str) -> list[dict[str, Any]]:
+    """The #bugs table: ci/bug-hunt's JSON ({"bugs": [...]}, one row a bug and
+    a column a technique, via fuzz/bugs/hunt.py), or a ready JSON array of rows."""
     try:
-        rows = json.loads(Path(path).read_text())
+        doc = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as e:
         raise InputError(path, "(file)", str(e)) from e
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise InputError(path, "(document)", "expected a JSON array of objects (one row of the bug-hunt table each)")
-    return rows
+    if isinstance(doc, dict) and isinstance(doc.get("bugs"), list):
+        sys.path.insert(0, str(REPO / "fuzz"))
+        from bugs.hunt import Hunt, rows  # noqa: E402  (fuzz/bugs/hunt.py owns the format)
+        try:
+            return rows(Hunt.from_json(doc))
+        except (KeyError, TypeError) as e:
+            raise InputError(path, "bugs", f"not a ci/bug-hunt result: {e}") from e
+    if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
+        raise InputError(path, "(document)",
+                         "expected ci/bug-hunt's JSON or a JSON array of objects (one row of the bug-hunt table each)")
+    return doc
 
 
 def _fmt_ns(v: float | None) -> str:

@@ -181,3 +181,22 @@ def test_auto_baseline_prefers_the_same_profile(bare: list[Path]) -> None:
     assert dataset.auto_baseline(runs[:3], runs[2]) is runs[0]
     runs[0].doc["profile"] = "quick"
     assert dataset.auto_baseline(runs[:3], runs[2]) is runs[1]
+
+
+def test_render_shows_a_bug_hunt_under_bugs(tmp_path: Path) -> None:
+    hunt = {"date": "2026-12-07", "commit": "abc", "machine": "vm", "budget": 60, "baseline": [],
+            "bugs": [{"name": "newproc_no_wakep", "class": "missing wakep", "mirrors": "", "symptom": "slow",
+                      "techniques": [{"technique": "ctest", "caught": False, "seconds": 90.0, "replay": None},
+                                     {"technique": "sim-pct-d2", "caught": True, "seconds": 4.5,
+                                      "replay": "GMPKIT_SIM_REPLAY=v1:pct:d2:seed=0x3 sim_hunt --program ops:3"}]}]}
+    bugs = tmp_path / "hunt.json"
+    bugs.write_text(json.dumps(hunt))
+    out = tmp_path / "r" / "report.html"
+    r = cli("render", "--data", str(FIXTURE_DATA), "--out", str(out), "--bugs", str(bugs))
+    assert r.returncode == 0, r.stderr
+    section = out.read_text().split('id="bugs"')[1].split("</section>")[0]
+    assert "newproc_no_wakep" in section and "sim-pct-d2" in section and "✔ 4.5 s" in section
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"bugs": [{"name": "x"}]}))
+    r = cli("render", "--data", str(FIXTURE_DATA), "--out", str(tmp_path / "b.html"), "--bugs", str(bad))
+    assert r.returncode != 0 and "bug-hunt" in r.stderr

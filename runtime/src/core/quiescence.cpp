@@ -5,7 +5,8 @@
 // runnable while a P is idle and no M spins calls wakep, so that work never
 // waits for a thread that will not come. At quiescence no M runs at all:
 // a runnable G in any run queue while a P sits on the idle list means the
-// wakep was lost, whatever the next timer or sysmon tick would do later.
+// wakep was lost — with one exception Go's design allows, a P in a system
+// call whose queue sysmon's retake will hand off (below).
 // Not checked while the world is being stopped (stopped Ps are not idle
 // anyway) or once run() is ending (shutdown empties queues its own way).
 //
@@ -39,6 +40,13 @@ bool quiescence_check(char* msg, std::size_t n) GMPKIT_NO_TSA {
   }
   for (P* pp : sched->allp) {
     if (pp->runq.empty()) continue;
+    // Go allows one such state: work on the queue of a P whose M is in a
+    // system call. A spinning M that found work calls wakep while the other
+    // P is still held by an M that will drop it without rechecking (it was
+    // not spinning), so nobody is woken; sysmon's retake hands the P off
+    // (its run queue is not empty) within one tick. Only if sysmon is parked
+    // too (sysmonwait) is the work truly stranded.
+    if (pp->pstatus() == PStatus::syscall && !sched->sysmonwait) continue;
     G* gp = pp->runq.runnext_peek();
     if (gp == nullptr) gp = pp->runq.slot(pp->runq.head());
     int k = std::snprintf(msg, n,

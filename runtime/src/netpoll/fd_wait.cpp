@@ -26,6 +26,7 @@
 #include "core/m.hpp"
 #include "core/park.hpp"
 #include "core/proc.hpp"
+#include "core/sched.hpp"
 #include "gmpkit/error.hpp"
 #include "gmpkit/netpoll.hpp"
 #include "netpoll/netpoll.hpp"
@@ -90,6 +91,20 @@ bool netpollblockcommit(G* gp, void* gpp) {
   return false;
 }
 
+// A parked waiter left through its deadline or shutdown (not through the
+// poller, which returns anyway). If it was the last one while an M is
+// blocked in netpoll with no timeout, that M now polls for nobody: break it,
+// so it parks like any idle M and the deadlock check can see every M idle.
+// Go 1.19 leaves it blocked, and a program whose goroutines then all wait
+// forever is never reported (found by fuzz/sim/sim_hunt: ops programs that
+// end in a deadlock ran into the step budget instead).
+void waiter_left() {
+  // seq_cst: as in commit; the poller token and its deadline are read after.
+  if (netpollWaiters.fetch_sub(1, rt::seq_cst) == 1 && sched->lastpoll.load(rt::seq_cst) == 0 &&
+      sched->pollUntil.load(rt::seq_cst) == 0)
+    netpollBreak();
+}
+
 void netpolldeadline(void* arg, std::uintptr_t seq, bool read) {
   auto* pd = static_cast<PollDesc*>(arg);
   auto& cur = read ? pd->rseq : pd->wseq;
@@ -100,7 +115,7 @@ void netpolldeadline(void* arg, std::uintptr_t seq, bool read) {
     gp = netpollunblock(read ? &pd->rg : &pd->wg, false);
   }
   if (gp) {
-    netpollWaiters.fetch_sub(1, rt::seq_cst);  // seq_cst: as in commit
+    waiter_left();
     goready(gp);
   }
 }
@@ -140,8 +155,14 @@ bool netpollwait(int fd, bool read, std::optional<std::chrono::nanoseconds> time
     if (gpp->cas(kReady, 0, rt::acq_rel))
       return true;  // acq_rel: consume the poller's notification
     if (gpp->cas(0, kWait, rt::acq_rel)) break;  // acq_rel: as above
-    throw usage_error(
-        "gmpkit: two goroutines waiting on the same fd and direction (runtime: double wait)");
+    // Both CASes fail with no other waiter when the poller sets kReady
+    // between them (0 -> kReady): retry. Only kWait or a G is a second
+    // waiter (Go's netpollblock re-loads the word the same way).
+    // relaxed: a sanity check; the CASes above do the hand-over.
+    const std::uintptr_t v = gpp->load(rt::relaxed);
+    if (v != kReady && v != 0)
+      throw usage_error(
+          "gmpkit: two goroutines waiting on the same fd and direction (runtime: double wait)");
   }
   if (!netpollopen(fd, pd)) {
     gpp->store(0, rt::release);  // release: undo our kWait
@@ -176,7 +197,7 @@ bool netpollwait(int fd, bool read, std::optional<std::chrono::nanoseconds> time
       was_parked = gpp->exchange(0, rt::acq_rel) == reinterpret_cast<std::uintptr_t>(gp);
       seq.fetch_add(1, rt::acq_rel);  // acq_rel: invalidate our deadline
     }
-    if (was_parked) netpollWaiters.fetch_sub(1, rt::seq_cst);  // seq_cst: as in commit
+    if (was_parked) waiter_left();
     if (timed) time::deltimer(t);
     throw;
   }

@@ -83,8 +83,9 @@ GMPKIT_RACY_READER void schedtrace_locked(std::string& out, bool detailed,
           sched->npidle.load(rt::relaxed), static_cast<std::int64_t>(sched->mnext - sched->nmfreed),
           sched->nmspinning.load(rt::relaxed), sched->nmidle, sched->runq.size());
   if (detailed) {
-    appendf(out, " gcwaiting=%d nmidlelocked=%d stopwait=%d sysmonwait=0\n",
-            sched->gcwaiting.load(rt::relaxed) ? 1 : 0, sched->nmidlelocked, sched->stopwait);
+    appendf(out, " gcwaiting=%d nmidlelocked=%d stopwait=%d sysmonwait=%d\n",
+            sched->gcwaiting.load(rt::relaxed) ? 1 : 0, sched->nmidlelocked, sched->stopwait,
+            sched->sysmonwait ? 1 : 0);
   }
   const std::size_t np = sched->allp.size();
   for (std::size_t i = 0; i < np; i++) {

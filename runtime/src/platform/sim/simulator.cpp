@@ -297,6 +297,22 @@ void Simulator::fail(const char* reason) noexcept {
   std::snprintf(head, sizeof head, " (step %" PRIu64 ", virtual time %" PRId64 " ns, thread %u)\n",
                 step, now - start, cur ? cur->id : 0U);
   write_err(std::string("gmpkit-sim: FAILURE: ") + reason + head);
+  // Every simulated thread: what it waits for (a hang's first question).
+  for (const auto& f : fibers) {
+    char line[160];
+    const char* st = f->state == Fiber::State::runnable  ? "runnable"
+                     : f->state == Fiber::State::blocked ? "blocked"
+                                                         : "exited";
+    if (f->state == Fiber::State::blocked && f->deadline >= 0)
+      std::snprintf(line, sizeof line, "  thread %u: %s on %p until +%" PRId64 " ns\n", f->id, st,
+                    f->wait_on, f->deadline - now);
+    else if (f->state == Fiber::State::blocked)
+      std::snprintf(line, sizeof line, "  thread %u: %s on %p, no deadline\n", f->id, st,
+                    f->wait_on);
+    else
+      std::snprintf(line, sizeof line, "  thread %u: %s\n", f->id, st);
+    write_err(line);
+  }
   if (g_failure_hook) g_failure_hook(reason);
   write_err(testing::sim::replay_line() + "\n");
   g_crash_prefix[0] = 0;  // printed already
