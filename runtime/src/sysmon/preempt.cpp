@@ -260,8 +260,13 @@ std::int64_t wakeup_preempt(std::int64_t now) GMPKIT_NO_TSA {
     // preempted G from the global runq (every 61st schedtick) waited a whole
     // time slice (preempt_bench: every 60th sample 10.5 ms late). The
     // global runq itself is not a reason: it holds preempted Gs, and
-    // preempting for them would shrink every slice to min_slice.
-    const bool queued = !pp->runq.empty();
+    // preempting for them would shrink every slice to min_slice. Nor is the
+    // ring: globrunqget moves preempted Gs there too, and then a pair of
+    // goroutines handing the P back and forth (Go's TestPingPongHog) got 1
+    // ms against the other pair's 10 (the test failed about 1 run in 2 on
+    // an idle machine: 2-3 M hog counts against 50 M light ones). A G
+    // readied or spawned here is in runnext.
+    const bool queued = pp->runq.runnext_peek() != nullptr;
     std::int64_t when = time::nobarrierWakeTime(pp->timers);
     if (when == 0 && !queued) continue;
     if (!queued && when > now) {
