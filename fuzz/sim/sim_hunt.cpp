@@ -107,6 +107,10 @@ int main(int argc, char** argv) {
   app.add_option("--programs", programs_opt, "comma-separated program names (default: all, and ops)");
   app.add_option("--max-steps", max_steps, "scheduling points before a run is a livelock");
   app.add_option("--program", replay_program, "replay one run of this program (GMPKIT_SIM_REPLAY)");
+  int hashes = 0;
+  app.add_option("--hashes", hashes,
+                 "print the schedule hash of every program (and ops:1..N) under seeds 1..4 of both "
+                 "strategies, one line each (fuzz/sim/two_processes.sh compares two processes)");
   CLI11_PARSE(app, argc, argv);
   sim::set_failure_hook(dump_hook);
 
@@ -122,6 +126,25 @@ int main(int argc, char** argv) {
     std::printf("sim_hunt: replay of %s passed (the recorded run failed at step %llu)\n",
                 replay_program.c_str(), static_cast<unsigned long long>(step));
     return 1;
+  }
+
+  if (hashes > 0) {
+    std::vector<std::string> all;
+    for (const auto& pr : gmpkit::simtest::programs()) all.push_back(pr.name);
+    for (int i = 1; i <= hashes; i++) all.push_back("ops:" + std::to_string(i));
+    for (const auto& name : all)
+      for (std::uint64_t seed = 1; seed <= 4; seed++)
+        for (auto strat : {sim::Strategy::random, sim::Strategy::pct}) {
+          sim::Params p;
+          p.seed = seed;
+          p.strategy = strat;
+          p.max_steps = max_steps;
+          const auto r = run_one(name, p);
+          std::printf("%s %s hash=%016llx steps=%llu virtual_ns=%lld\n", name.c_str(),
+                      sim::format_params(p).c_str(), static_cast<unsigned long long>(r.hash),
+                      static_cast<unsigned long long>(r.steps), static_cast<long long>(r.virtual_ns));
+        }
+    return 0;
   }
 
   std::vector<std::string> names;
