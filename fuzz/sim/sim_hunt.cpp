@@ -46,7 +46,7 @@ namespace sim = gmpkit::testing::sim;
 // every goroutine, read racily (scheduling is frozen).
 void dump_hook(const char*) {
   std::fprintf(stderr, "%snetpollWaiters=%u\n",
-               gmpkit::observe::schedtrace_text(true, sim::now()).c_str(),
+               gmpkit::observe::schedtrace_text_frozen(true, sim::now()).c_str(),
                gmpkit::netpoll::netpollWaiters.raw()->load());
   std::string out;
   gmpkit::observe::write_goroutine_dump(&out, gmpkit::observe::DumpStacks::racy);

@@ -464,6 +464,8 @@ void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
     if (stw::procresize(procs) != nullptr) fatal("run: new Ps with work");
   }
   rt::set_quiescence_check(quiescence_check);  // the simulator's lost-wakeup check
+  liveness_reset();
+  rt::set_liveness_check(liveness_check, 256);  // and its progress bounds
 
   try {
     G* main_g = newproc1(m0, m0->p, ops, fn);
@@ -498,6 +500,7 @@ void run_main(const Config& cfg, const EntryOps& ops, void* fn) {
   }
   observe::sigquit_restore();
   rt::set_quiescence_check(nullptr);
+  rt::set_liveness_check(nullptr, 0);
   rt::signal_stack_disable(m0->sigstack);
   setm(nullptr);
   delete m0;

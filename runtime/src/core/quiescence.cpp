@@ -5,8 +5,8 @@
 // runnable while a P is idle and no M spins calls wakep, so that work never
 // waits for a thread that will not come. At quiescence no M runs at all:
 // a runnable G in any run queue while a P sits on the idle list means the
-// wakep was lost — with one exception Go's design allows, a P in a system
-// call whose queue sysmon's retake will hand off (below).
+// wakep was lost — except where Go's design leaves work for sysmon's retake
+// of a P in a system call (below).
 // Not checked while the world is being stopped (stopped Ps are not idle
 // anyway) or once run() is ending (shutdown empties queues its own way).
 //
@@ -29,8 +29,15 @@ bool quiescence_check(char* msg, std::size_t n) GMPKIT_NO_TSA {
   if (sched->exiting.load(rt::relaxed) || sched->gcwaiting.load(rt::relaxed)) return false;
   const std::int32_t npidle = sched->npidle.load(rt::relaxed);
   if (npidle <= 0 || sched->nmspinning.load(rt::relaxed) != 0) return false;
+  // Sysmon's retake hands off a P in a system call within 10 ms, and its
+  // handoffp starts an M for global work too: Go leaves Gs that yielded or
+  // were preempted onto the global queue (no wakep there) while its M takes
+  // a local G that then enters a system call.
+  bool retake_pending = false;
+  for (P* pp : sched->allp)
+    if (pp->pstatus() == PStatus::syscall && !sched->sysmonwait) retake_pending = true;
   const std::int32_t global = sched->runq.size();
-  if (global > 0) {
+  if (global > 0 && !retake_pending) {
     std::snprintf(msg, n,
                   "quiescence: %d G(s) runnable on the global run queue while %d P(s) idle and "
                   "every M is parked (a lost wakep: nobody will run them until a timer or "
@@ -67,6 +74,98 @@ bool quiescence_check(char* msg, std::size_t n) GMPKIT_NO_TSA {
                          static_cast<long long>(t.when));
     }
     return true;
+  }
+  return false;
+}
+
+// --- liveness (every 256 scheduling points; the simulator only) ---
+//
+// Progress bugs break no data structure: the runtime just does less, later,
+// or never. Two bounds in virtual time, each well beyond what Go's own
+// design allows:
+//  - a G runnable on a P's queue while a P idles and no M spins is picked up
+//    within kStrandedNs. Go allows this state for a moment (a spinning M's
+//    wakep sees no idle P just before a non-spinning M drops its P without
+//    rechecking) until the running G blocks or is preempted; a P in a system
+//    call is exempt while sysmon is awake (its retake repairs it).
+//  - the G at the head of the global run queue is taken within
+//    kGlobalTicks x GOMAXPROCS new time slices (schedticks) of all Ps: every
+//    P looks there at each 61st of its own.
+namespace {
+
+constexpr std::int64_t kStrandedNs = 2'000'000;
+constexpr std::uint64_t kGlobalTicks = 4 * 61;
+
+struct Liveness {
+  const G* stranded = nullptr;
+  std::int64_t stranded_since = 0;
+  const G* global_head = nullptr;
+  std::uint64_t global_ticks = 0;
+};
+Liveness g_live;  // the simulator runs one run() at a time, on one OS thread
+
+// The first G queued on a P (runnext first) that no M is coming for, or null.
+G* stranded_g(P** where) {
+  if (sched->npidle.load(rt::relaxed) <= 0 || sched->nmspinning.load(rt::relaxed) != 0)
+    return nullptr;
+  for (P* pp : sched->allp) {
+    if (pp->runq.empty()) continue;
+    if (pp->pstatus() == PStatus::syscall && !sched->sysmonwait) continue;  // see above
+    *where = pp;
+    G* gp = pp->runq.runnext_peek();
+    return gp != nullptr ? gp : pp->runq.slot(pp->runq.head());
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void liveness_reset() { g_live = Liveness{}; }
+
+// NO_TSA: reads sched.runq and sysmonwait without sched.lock; nothing else
+// runs while the simulator runs this check.
+bool liveness_check(std::int64_t now, char* msg, std::size_t n) GMPKIT_NO_TSA {
+  if (sched == nullptr) return false;
+  if (sched->exiting.load(rt::relaxed) || sched->gcwaiting.load(rt::relaxed)) {
+    liveness_reset();
+    return false;
+  }
+  P* where = nullptr;
+  const G* gp = stranded_g(&where);
+  if (gp == nullptr || gp != g_live.stranded) {
+    g_live.stranded = gp;
+    g_live.stranded_since = now;
+  } else if (now - g_live.stranded_since > kStrandedNs) {
+    std::snprintf(msg, n,
+                  "liveness: G%lld runnable on P%d's run queue (P%d %s) for %lld us while %d "
+                  "P(s) idle and no M spins (a missing wakep: the work waits for its P's "
+                  "current G instead of an idle P)",
+                  static_cast<long long>(gp->goid), where->id, where->id,
+                  pstatus_name(where->pstatus()),
+                  static_cast<long long>((now - g_live.stranded_since) / 1000),
+                  sched->npidle.load(rt::relaxed));
+    return true;
+  }
+  std::uint64_t ticks = 0;
+  for (P* pp : sched->allp) ticks += pp->schedtick.load(rt::relaxed);
+  const G* head = sched->runq.peek();
+  // (A GOMAXPROCS shrink drops Ps from the sum: start counting again.)
+  if (head == nullptr || head != g_live.global_head || ticks < g_live.global_ticks) {
+    g_live.global_head = head;
+    g_live.global_ticks = ticks;
+  } else {
+    const std::uint64_t bound =
+        kGlobalTicks * static_cast<std::uint64_t>(sched->gomaxprocs.load(rt::relaxed));
+    if (ticks - g_live.global_ticks > bound) {
+      std::snprintf(msg, n,
+                    "liveness: G%lld at the head of the global run queue while the Ps began %llu "
+                    "new time slices (bound %llu: every P looks there at each 61st; global-queue "
+                    "fairness is off)",
+                    static_cast<long long>(head->goid),
+                    static_cast<unsigned long long>(ticks - g_live.global_ticks),
+                    static_cast<unsigned long long>(bound));
+      return true;
+    }
   }
   return false;
 }

@@ -113,6 +113,9 @@ class GlobalRunQueue {
     if (gp) size_.store(size_.load(rt::relaxed) - 1, rt::relaxed);
     return gp;
   }  // relaxed: as above
+  // The oldest G (caller holds the lock, or nothing else runs: the
+  // simulator's checks).
+  G* peek() const { return q_.head; }
   // Lock-free hint (Go reads sched.runqsize racily the same way).
   std::int32_t size() const {
     return size_.load(rt::relaxed);

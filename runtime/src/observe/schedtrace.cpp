@@ -149,6 +149,13 @@ std::string schedtrace_text(bool detailed, std::int64_t now) GMPKIT_NO_TSA {
   return out;
 }
 
+std::string schedtrace_text_frozen(bool detailed, std::int64_t now) {
+  std::string out;
+  out.reserve(detailed ? 4096 : 256);
+  schedtrace_locked(out, detailed, now);
+  return out;
+}
+
 void schedtrace_init() {
   std::int64_t ms =
       sysmon::debug_setting("schedtrace", static_cast<int>(sched->cfg.schedtrace.count()));

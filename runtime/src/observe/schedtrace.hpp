@@ -24,5 +24,9 @@ namespace gmpkit::observe {
 
 // The report, as Go prints it (summary line, or the detailed P/M/G lines).
 std::string schedtrace_text(bool detailed, std::int64_t now);
+// The same without sched.lock, for failure reports while nothing else can
+// run (the simulator's frozen world, where the lock may be held by a
+// stopped thread and taking it would hang).
+std::string schedtrace_text_frozen(bool detailed, std::int64_t now);
 
 }  // namespace gmpkit::observe

@@ -1,14 +1,17 @@
-// platform/quiescence.hpp — a check the platform runs when every thread of
-// the process is blocked (quiescence). Only the deterministic simulator can
-// see that moment; on Linux registering is a no-op.
+// platform/quiescence.hpp — checks the platform runs from its own scheduler,
+// with every other thread stopped: one when every thread of the process is
+// blocked (quiescence), one every N scheduling points (liveness). Only the
+// deterministic simulator has those moments; on Linux registering is a no-op.
 //
-// The core registers one check (core/quiescence.cpp) that looks for work no
-// thread will ever pick up: a runnable G in a run queue while a P idles and
-// no M spins — a missing wakep. At quiescence nothing runs, so the check may
-// read scheduler state without locks (nothing can change it).
+// The core registers them (core/quiescence.cpp): work no thread will ever
+// pick up at quiescence (a missing wakep), and progress that does not come
+// within a bound of virtual time (a G runnable while a P idles, a G starved
+// at the head of the global run queue). Nothing else runs while a check
+// does, so it may read scheduler state without locks.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace gmpkit::rt {
 
@@ -20,5 +23,11 @@ using QuiescenceCheck = bool (*)(char* msg, std::size_t n);
 // Sets (or, with nullptr, clears) the check. The core sets it when run()
 // starts and clears it when run() ends.
 void set_quiescence_check(QuiescenceCheck check) noexcept;
+// The check run every `every` scheduling points; `now` is nanotime()'s
+// current value (the check must not read the clock: that is a scheduling
+// point). Otherwise the contract of a QuiescenceCheck.
+using LivenessCheck = bool (*)(std::int64_t now, char* msg, std::size_t n);
+// Sets (or, with nullptr, clears) it.
+void set_liveness_check(LivenessCheck check, unsigned every) noexcept;
 
 }  // namespace gmpkit::rt

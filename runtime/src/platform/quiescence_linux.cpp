@@ -4,4 +4,5 @@
 
 namespace gmpkit::rt {
 void set_quiescence_check(QuiescenceCheck) noexcept {}
+void set_liveness_check(LivenessCheck, unsigned) noexcept {}
 }  // namespace gmpkit::rt

@@ -34,6 +34,8 @@ constexpr std::int64_t kEpochNs = 1'000'000'000;
 void (*g_failure_hook)(const char*) = nullptr;
 std::string g_replay_cmd;
 rt::QuiescenceCheck g_quiescence_check = nullptr;  // set by the core (run())
+rt::LivenessCheck g_liveness_check = nullptr;  // set by the core (run())
+unsigned g_liveness_every = 0;
 Fiber* g_switched_from = nullptr;  // sanitizer bookkeeping across a switch
 
 void write_err(const std::string& s) noexcept {
@@ -164,6 +166,14 @@ void Simulator::point(Point p) noexcept {
     fail(msg);
   }
   wake_expired();
+  if (g_liveness_check != nullptr && step % g_liveness_every == 0) {
+    char msg[640];
+    frozen = true;  // the check's loads take no scheduling points
+    const bool stuck = g_liveness_check(now, msg, sizeof msg);
+    frozen = false;
+    liveness_checks++;
+    if (stuck) fail(msg);
+  }
   schedule(p, true);
 }
 
@@ -327,6 +337,10 @@ void sched_point(Point p) noexcept {
 
 namespace gmpkit::rt {
 void set_quiescence_check(QuiescenceCheck check) noexcept { sim::g_quiescence_check = check; }
+void set_liveness_check(LivenessCheck check, unsigned every) noexcept {
+  sim::g_liveness_check = check;
+  sim::g_liveness_every = every == 0 ? 1 : every;
+}
 }  // namespace gmpkit::rt
 
 namespace gmpkit::testing::sim {
@@ -436,6 +450,7 @@ Result run(const Params& p, void (*fn)(void*), void* arg) {
   r.virtual_ns = simulator.now - simulator.start;
   r.threads = static_cast<int>(simulator.fibers.size());
   r.quiescent_checks = simulator.quiescent_checks;
+  r.liveness_checks = simulator.liveness_checks;
   return r;
 }
 

@@ -79,6 +79,7 @@ class Simulator {
   std::uint64_t block_seq = 0;
   bool frozen = false;  // failing: no more switches, blocking returns at once
   std::uint64_t quiescent_checks = 0;  // times the core's lost-wakeup check ran
+  std::uint64_t liveness_checks = 0;  // times the core's liveness check ran
 
   // The simulated poller (epoll_sim.cpp): epoll instances, eventfds and the
   // readiness of every other fd, all decided by the test.

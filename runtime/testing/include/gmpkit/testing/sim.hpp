@@ -43,6 +43,11 @@ struct Result {
   // runtime's lost-wakeup check ran: a runnable G in a run queue while a P
   // idles and no M spins fails the run ("quiescence: ... a lost wakep").
   std::uint64_t quiescent_checks = 0;
+  // Liveness checks (every 256 scheduling points): a G runnable on a P's
+  // queue for over 2 ms of virtual time while a P idles and no M spins, or
+  // at the head of the global run queue while the Ps ran 4 x 61 x
+  // GOMAXPROCS new time slices, fails the run ("liveness: ...").
+  std::uint64_t liveness_checks = 0;
 };
 
 // "v1:<strategy>:d<depth>:seed=0x<hex>" (+ ":cpus=", ":budget=", ":h=" when
