@@ -105,7 +105,8 @@ struct Liveness {
 Liveness g_live;  // the simulator runs one run() at a time, on one OS thread
 
 // The first G queued on a P (runnext first) that no M is coming for, or null.
-G* stranded_g(P** where) {
+// NO_TSA: reads sysmonwait without sched.lock (see liveness_check).
+G* stranded_g(P** where) GMPKIT_NO_TSA {
   if (sched->npidle.load(rt::relaxed) <= 0 || sched->nmspinning.load(rt::relaxed) != 0)
     return nullptr;
   for (P* pp : sched->allp) {
