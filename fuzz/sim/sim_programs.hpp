@@ -246,6 +246,259 @@ inline void prog_locked() {
   expect(received == 10, "ten values from the locked goroutine");
 }
 
+// --- progress programs: oracles in virtual time ----------------------------
+//
+// Progress bugs break no data structure: the runtime does less, later, or
+// never. These programs charge virtual time for user compute (compute()) so
+// that parallelism, time slices and sysmon's retake have a measurable
+// effect, and check bounds that Go's design guarantees with a wide margin
+// (each bound's reasoning is at the check). ci/bug-hunt's planted
+// missing-wakep, preemption, retake and fairness bugs break them.
+
+// User compute: keeps the goroutine's M and P busy for ns of virtual time,
+// in 20 us stretches with a cooperative preemption check between them (a
+// loop of user code that calls into the runtime now and then).
+inline void compute(std::int64_t ns) {
+  while (ns > 0) {
+    const std::int64_t d = ns < 20'000 ? ns : 20'000;
+    sim::block_for(d);
+    ns -= d;
+    preempt_point();
+  }
+}
+
+inline std::string ms(std::int64_t ns) { return std::to_string(ns / 1000) + " us"; }
+
+// Four goroutines computing 1 ms each on 4 Ps: newproc's wakep starts an M
+// for each new G, so they run side by side (~1 ms). Go allows one G to wait
+// behind its spawner's compute (a spinning M's wakep can miss an idle P an
+// instant before it is put idle): 2 ms. Serial: 4 ms.
+inline void prog_spawn_parallel() {
+  std::int64_t took = 0;
+  run(config(4), [&] {
+    const std::int64_t t0 = sim::now();
+    WaitGroup wg;
+    for (int i = 0; i < 3; i++) {
+      wg.add(1);
+      go([&] {
+        compute(1'000'000);
+        wg.done();
+      });
+    }
+    compute(1'000'000);
+    wg.wait();
+    took = sim::now() - t0;
+  });
+  expect(took < 3'200'000, "4 goroutines computing 1 ms each on 4 Ps took " + ms(took) +
+                               " of virtual time (serial: 4 ms; a lost wakep in newproc?)");
+}
+
+// The same with goroutines readied by channel sends (ready -> wakep).
+inline void prog_ready_parallel() {
+  std::int64_t took = 0;
+  run(config(4), [&] {
+    std::vector<Chan<int>> start;
+    for (int i = 0; i < 3; i++) start.emplace_back(1);
+    WaitGroup parked, wg;
+    for (int i = 0; i < 3; i++) {
+      wg.add(1);
+      go([&, c = start[static_cast<std::size_t>(i)]]() mutable {
+        (void)c.recv();
+        compute(1'000'000);
+        wg.done();
+      });
+    }
+    sleep_for(200us);  // the workers park on their receives
+    const std::int64_t t0 = sim::now();
+    for (auto& c : start) c.send(1);
+    compute(1'000'000);
+    wg.wait();
+    took = sim::now() - t0;
+  });
+  expect(took < 3'200'000, "3 readied goroutines and their readier computing 1 ms each on 4 Ps "
+                           "took " + ms(took) + " (serial: 4 ms; a lost wakep in ready?)");
+}
+
+// Several goroutines in WaitGroup::wait and Cond::wait: every one returns.
+inline void prog_many_waiters() {
+  int woken = 0;
+  run(config(3), [&] {
+    Mutex mu;
+    Cond cond(mu);
+    bool go_on = false;
+    WaitGroup gate, all;
+    gate.add(1);
+    for (int i = 0; i < 3; i++) {
+      all.add(2);
+      go([&] {
+        gate.wait();
+        mu.lock();
+        woken++;
+        mu.unlock();
+        all.done();
+      });
+      go([&] {
+        mu.lock();
+        while (!go_on) cond.wait();
+        woken++;
+        mu.unlock();
+        all.done();
+      });
+    }
+    sleep_for(100us);
+    gate.done();
+    mu.lock();
+    go_on = true;
+    cond.broadcast();
+    mu.unlock();
+    all.wait();
+  });
+  expect(woken == 6, "every WaitGroup and Cond waiter returned");
+}
+
+// select over two always-ready channels picks each about half the time
+// (Go's pollorder shuffle; TestSelectFairness). 400 selects: a share outside
+// 30-70 % is 8 standard deviations from a fair coin.
+inline void prog_select_fair() {
+  int first = 0;
+  run(config(2), [&] {
+    Chan<int> a(1), b(1);
+    for (int i = 0; i < 400; i++) {
+      if (a.size() == 0) a.send(1);
+      if (b.size() == 0) b.send(2);
+      select(recv_case(a, [&] { first++; }), recv_case(b));
+    }
+  });
+  expect(first > 120 && first < 280,
+         "select chose the first of two ready cases " + std::to_string(first) + " times in 400");
+}
+
+inline Config go_semantics(int procs) {
+  Config c = config(procs);
+  c.min_slice = std::chrono::nanoseconds(0);  // Go's time slice only (no wake-up preemption)
+  return c;
+}
+
+// A CPU hog on the only P: a sleeper's timer is due after 1 ms, and sysmon
+// preempts the hog after its 10 ms slice (seen within two rounds of at most
+// 10 ms each), so the sleeper runs within ~31 ms; never preempted, it waits
+// for the whole 80 ms.
+inline void prog_timeslice() {
+  std::int64_t late = 0;
+  run(go_semantics(1), [&] {
+    WaitGroup wg;
+    wg.add(1);
+    go([&] {
+      compute(80'000'000);
+      wg.done();
+    });
+    const std::int64_t t0 = sim::now();
+    sleep_for(1ms);  // the hog runs meanwhile
+    late = sim::now() - t0 - 1'000'000;
+    wg.wait();
+  });
+  expect(late < 35'000'000, "a 1 ms sleep behind a CPU hog on the only P returned " + ms(late) +
+                                " late (the hog's time slice is 10 ms: no preemption?)");
+}
+
+// Go's TestPingPongHog shape on one P: a ping-pong pair hands the P back
+// and forth through runnext, inheriting one time slice, while a third G
+// (spawned by the pair, so in the local ring behind it) waits; sysmon
+// preempts the pair within ~31 ms. If every handoff started a fresh slice,
+// sysmon would never see one run long and the third G would wait for the
+// whole 60 ms (runnext always goes first).
+inline void prog_pingpong_hog() {
+  std::int64_t waited = -1;
+  run(go_semantics(1), [&] {
+    Chan<int> ping(0), pong(0);
+    WaitGroup wg;
+    wg.add(3);
+    go([&] {
+      const std::int64_t t0 = sim::now();
+      go([&, t0] {
+        waited = sim::now() - t0;
+        wg.done();
+      });
+      while (sim::now() - t0 < 60'000'000) {
+        compute(5'000);
+        ping.send(1);
+        (void)pong.recv();
+      }
+      ping.send(0);
+      wg.done();
+    });
+    go([&] {
+      while (auto v = ping.recv()) {
+        if (*v == 0) break;
+        compute(5'000);
+        pong.send(1);
+      }
+      wg.done();
+    });
+    wg.wait();
+  });
+  expect(waited >= 0 && waited < 35'000'000,
+         "a goroutine behind a ping-pong pair on the only P waited " + ms(waited) +
+             " (the pair shares one 10 ms slice)");
+}
+
+// A goroutine queued on the only P while its G blocks in a 100 ms system
+// call: sysmon's retake hands the P off within two rounds (~20 ms).
+inline void prog_syscall_handoff() {
+  std::int64_t waited = -1;
+  run(go_semantics(1), [&] {
+    const std::int64_t t0 = sim::now();
+    WaitGroup wg;
+    wg.add(1);
+    go([&] {
+      waited = sim::now() - t0;
+      wg.done();
+    });
+    gmpkit::syscall([] { sim::block_for(100'000'000); });
+    wg.wait();
+  });
+  expect(waited >= 0 && waited < 35'000'000,
+         "a goroutine queued behind a 100 ms system call on the only P waited " + ms(waited) +
+             " (sysmon retakes a P in a syscall after one tick)");
+}
+
+// Go's TestMutexFairness in virtual time: one goroutine holds the mutex
+// almost all the time (100 us of compute per hold) for 60 ms; another
+// takes it 10 times. After 1 ms of waiting a waiter switches the mutex to
+// starvation mode and gets it handed over, so the 10 take ~10-20 ms.
+inline void prog_mutex_fair() {
+  std::int64_t took = -1;
+  run(go_semantics(2), [&] {
+    Mutex mu;
+    WaitGroup wg;
+    wg.add(2);
+    const std::int64_t t0 = sim::now();
+    go([&] {
+      while (sim::now() - t0 < 60'000'000) {
+        mu.lock();
+        compute(100'000);
+        mu.unlock();
+      }
+      wg.done();
+    });
+    go([&] {
+      sleep_for(200us);
+      const std::int64_t t1 = sim::now();
+      for (int i = 0; i < 10; i++) {
+        compute(50'000);
+        mu.lock();
+        mu.unlock();
+      }
+      took = sim::now() - t1;
+      wg.done();
+    });
+    wg.wait();
+  });
+  expect(took >= 0 && took < 40'000'000,
+         "10 lock/unlock against a holder that relocks at once took " + ms(took) +
+             " (starvation mode hands the mutex over after 1 ms)");
+}
+
 struct NamedProgram {
   const char* name;
   void (*fn)();
@@ -255,7 +508,11 @@ inline std::vector<NamedProgram> programs() {
   return {{"pipeline", prog_pipeline},       {"mutex", prog_mutex}, {"select", prog_select},
           {"syscall_stw", prog_syscall_stw}, {"sleep", prog_sleep}, {"netpoll", prog_netpoll},
           {"deadlock", prog_deadlock}, {"locked", prog_locked},
-          {"netpoll_rewait", prog_netpoll_rewait}};
+          {"netpoll_rewait", prog_netpoll_rewait}, {"spawn_parallel", prog_spawn_parallel},
+          {"ready_parallel", prog_ready_parallel}, {"many_waiters", prog_many_waiters},
+          {"select_fair", prog_select_fair}, {"timeslice", prog_timeslice},
+          {"pingpong_hog", prog_pingpong_hog}, {"syscall_handoff", prog_syscall_handoff},
+          {"mutex_fair", prog_mutex_fair}};
 }
 
 }  // namespace gmpkit::simtest

@@ -23,6 +23,36 @@
 
 namespace gmpkit::core {
 
+namespace {
+
+// The G's last status change was running -> runnable (Gosched, a
+// preemption). Unchecked builds keep no history: then every G counts as
+// yielded (the check is only looser).
+bool yielded(const G* gp) {
+  if (gp->history_n == 0) return true;
+  const GTransition& t = gp->history[(gp->history_n - 1) % G::kHistory];
+  return t.from == GStatus::running && t.to == GStatus::runnable;
+}
+
+// Appends " G<id>, its last status changes: a->b by M<m> at <t> ns; ..."
+// (checked builds keep each G's last transitions: who queued it, when).
+int append_history(char* msg, std::size_t n, int k, const G* gp) {
+  if (k < 0 || static_cast<std::size_t>(k) >= n) return k;
+  k += std::snprintf(msg + k, n - static_cast<std::size_t>(k), "; G%lld's last status changes:",
+                     static_cast<long long>(gp->goid));
+  const std::uint32_t h = gp->history_n;
+  for (std::uint32_t i = h > 4 ? h - 4 : 0; i < h && k > 0 && static_cast<std::size_t>(k) < n;
+       i++) {
+    const GTransition& t = gp->history[i % G::kHistory];
+    k += std::snprintf(msg + k, n - static_cast<std::size_t>(k), " %s->%s by M%d at %lld ns;",
+                       gstatus_name(t.from), gstatus_name(t.to), t.m,
+                       static_cast<long long>(t.when));
+  }
+  return k;
+}
+
+}  // namespace
+
 // NO_TSA: reads sched.runq without sched.lock, exact at quiescence (above).
 bool quiescence_check(char* msg, std::size_t n) GMPKIT_NO_TSA {
   if (sched == nullptr) return false;
@@ -30,19 +60,28 @@ bool quiescence_check(char* msg, std::size_t n) GMPKIT_NO_TSA {
   const std::int32_t npidle = sched->npidle.load(rt::relaxed);
   if (npidle <= 0 || sched->nmspinning.load(rt::relaxed) != 0) return false;
   // Sysmon's retake hands off a P in a system call within 10 ms, and its
-  // handoffp starts an M for global work too: Go leaves Gs that yielded or
-  // were preempted onto the global queue (no wakep there) while its M takes
-  // a local G that then enters a system call.
+  // handoffp starts an M for global work too. Go leaves one kind of G on the
+  // global queue without wakep: one that yielded or was preempted (its M
+  // then takes a local G, which may enter a system call). A G *readied*
+  // there (waiting/syscall/dead -> runnable: exitsyscall0, injectglist,
+  // runqputslow) never waits so: its waker called wakep or found no idle P
+  // under sched.lock, and an M that idles its P checks the global queue
+  // under the same lock. So only yielded Gs are exempt while a P is in a
+  // system call and sysmon is awake.
   bool retake_pending = false;
   for (P* pp : sched->allp)
     if (pp->pstatus() == PStatus::syscall && !sched->sysmonwait) retake_pending = true;
   const std::int32_t global = sched->runq.size();
-  if (global > 0 && !retake_pending) {
-    std::snprintf(msg, n,
-                  "quiescence: %d G(s) runnable on the global run queue while %d P(s) idle and "
-                  "every M is parked (a lost wakep: nobody will run them until a timer or "
-                  "sysmon happens to look)",
-                  global, npidle);
+  const G* readied = nullptr;
+  for (const G* gp = sched->runq.peek(); gp != nullptr && readied == nullptr; gp = gp->schedlink)
+    if (!yielded(gp)) readied = gp;
+  if (global > 0 && (!retake_pending || readied != nullptr)) {
+    int k = std::snprintf(msg, n,
+                          "quiescence: %d G(s) runnable on the global run queue while %d P(s) idle "
+                          "and every M is parked (a lost wakep: nobody will run them until a "
+                          "timer or sysmon happens to look)",
+                          global, npidle);
+    if (readied != nullptr) k = append_history(msg, n, k, readied);
     return true;
   }
   for (P* pp : sched->allp) {
@@ -54,25 +93,22 @@ bool quiescence_check(char* msg, std::size_t n) GMPKIT_NO_TSA {
     // (its run queue is not empty) within one tick. Only if sysmon is parked
     // too (sysmonwait) is the work truly stranded.
     if (pp->pstatus() == PStatus::syscall && !sched->sysmonwait) continue;
+    // A P still running at quiescence: its M is busy in user code (a test's
+    // virtual compute, sim::block_for outside a system call), and the same
+    // race can leave work behind it until its G blocks or is preempted. The
+    // liveness check bounds that in virtual time.
+    if (pp->pstatus() == PStatus::running) continue;
     G* gp = pp->runq.runnext_peek();
     if (gp == nullptr) gp = pp->runq.slot(pp->runq.head());
     int k = std::snprintf(msg, n,
                           "quiescence: %u G(s) runnable on P%d's run queue (P%d %s) while %d "
                           "P(s) idle and every M is parked (a lost wakep: no M will steal them); "
-                          "G%lld %s, its last status changes:",
+                          "G%lld %s",
                           pp->runq.size() + (pp->runq.runnext_peek() != nullptr ? 1u : 0u),
                           pp->id, pp->id, pstatus_name(pp->pstatus()), npidle,
                           static_cast<long long>(gp->goid),
                           pp->runq.runnext_peek() == gp ? "in runnext" : "at the ring's head");
-    // Checked builds keep each G's last transitions: who queued it, when.
-    const std::uint32_t h = gp->history_n;
-    for (std::uint32_t i = h > 4 ? h - 4 : 0; i < h && k > 0 && static_cast<std::size_t>(k) < n;
-         i++) {
-      const GTransition& t = gp->history[i % G::kHistory];
-      k += std::snprintf(msg + k, n - static_cast<std::size_t>(k), " %s->%s by M%d at %lld ns;",
-                         gstatus_name(t.from), gstatus_name(t.to), t.m,
-                         static_cast<long long>(t.when));
-    }
+    (void)append_history(msg, n, k, gp);
     return true;
   }
   return false;
@@ -86,14 +122,19 @@ bool quiescence_check(char* msg, std::size_t n) GMPKIT_NO_TSA {
 //  - a G runnable on a P's queue while a P idles and no M spins is picked up
 //    within kStrandedNs. Go allows this state for a moment (a spinning M's
 //    wakep sees no idle P just before a non-spinning M drops its P without
-//    rechecking) until the running G blocks or is preempted; a P in a system
-//    call is exempt while sysmon is awake (its retake repairs it).
+//    rechecking) until the running G blocks or is preempted; on a P in a
+//    system call, while sysmon is awake, within kSyscallStrandedNs (sysmon's
+//    retake hands the P off).
 //  - the G at the head of the global run queue is taken within
 //    kGlobalTicks x GOMAXPROCS new time slices (schedticks) of all Ps: every
 //    P looks there at each 61st of its own.
 namespace {
 
 constexpr std::int64_t kStrandedNs = 2'000'000;
+// Sysmon sleeps up to 10 ms a round and retakes a P in a system call once it
+// has seen the same syscall in two rounds (sysmon.cpp retake): two rounds and
+// a margin.
+constexpr std::int64_t kSyscallStrandedNs = 30'000'000;
 constexpr std::uint64_t kGlobalTicks = 4 * 61;
 
 struct Liveness {
@@ -104,19 +145,24 @@ struct Liveness {
 };
 Liveness g_live;  // the simulator runs one run() at a time, on one OS thread
 
-// The first G queued on a P (runnext first) that no M is coming for, or null.
+// The first G queued on a P (runnext first) that no M is coming for, or
+// null; Ps in a system call (sysmon's to repair) only if no other has one.
 // NO_TSA: reads sysmonwait without sched.lock (see liveness_check).
-G* stranded_g(P** where) GMPKIT_NO_TSA {
+G* stranded_g(P** where, bool* in_syscall) GMPKIT_NO_TSA {
   if (sched->npidle.load(rt::relaxed) <= 0 || sched->nmspinning.load(rt::relaxed) != 0)
     return nullptr;
+  P* found = nullptr;
   for (P* pp : sched->allp) {
     if (pp->runq.empty()) continue;
-    if (pp->pstatus() == PStatus::syscall && !sched->sysmonwait) continue;  // see above
-    *where = pp;
-    G* gp = pp->runq.runnext_peek();
-    return gp != nullptr ? gp : pp->runq.slot(pp->runq.head());
+    const bool sys = pp->pstatus() == PStatus::syscall && !sched->sysmonwait;
+    if (found == nullptr || !sys) found = pp;
+    if (!sys) break;
   }
-  return nullptr;
+  if (found == nullptr) return nullptr;
+  *where = found;
+  *in_syscall = found->pstatus() == PStatus::syscall && !sched->sysmonwait;
+  G* gp = found->runq.runnext_peek();
+  return gp != nullptr ? gp : found->runq.slot(found->runq.head());
 }
 
 }  // namespace
@@ -132,19 +178,22 @@ bool liveness_check(std::int64_t now, char* msg, std::size_t n) GMPKIT_NO_TSA {
     return false;
   }
   P* where = nullptr;
-  const G* gp = stranded_g(&where);
+  bool in_syscall = false;
+  const G* gp = stranded_g(&where, &in_syscall);
   if (gp == nullptr || gp != g_live.stranded) {
     g_live.stranded = gp;
     g_live.stranded_since = now;
-  } else if (now - g_live.stranded_since > kStrandedNs) {
+  } else if (now - g_live.stranded_since > (in_syscall ? kSyscallStrandedNs : kStrandedNs)) {
     std::snprintf(msg, n,
                   "liveness: G%lld runnable on P%d's run queue (P%d %s) for %lld us while %d "
-                  "P(s) idle and no M spins (a missing wakep: the work waits for its P's "
-                  "current G instead of an idle P)",
+                  "P(s) idle and no M spins (%s)",
                   static_cast<long long>(gp->goid), where->id, where->id,
                   pstatus_name(where->pstatus()),
                   static_cast<long long>((now - g_live.stranded_since) / 1000),
-                  sched->npidle.load(rt::relaxed));
+                  sched->npidle.load(rt::relaxed),
+                  in_syscall ? "sysmon never retook the P from its system call"
+                             : "a missing wakep: the work waits for its P's current G instead of "
+                               "an idle P");
     return true;
   }
   std::uint64_t ticks = 0;
