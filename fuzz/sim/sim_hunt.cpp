@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include <cxxabi.h>
+
 #include <CLI/CLI.hpp>
 
 #include "common/fuzz_support.hpp"
@@ -31,6 +33,7 @@
 #include "observe/hooks.hpp"
 #include "observe/schedtrace.hpp"
 #include "ops/interpreter.hpp"
+#include "platform/unwind.hpp"
 #include "sim_programs.hpp"
 
 namespace {
@@ -42,9 +45,34 @@ namespace sim = gmpkit::testing::sim;
   sim::fail("a program property was violated (above)");
 }
 
-// At a failure: the scheduler's state (Go's schedtrace, detailed) and
-// every goroutine, read racily (scheduling is frozen).
+// The simulator's last scheduling points, symbolized: who looped on what.
+void print_recent_steps() {
+  std::fprintf(stderr, "last scheduling points (step thread kind where):\n");
+  for (const sim::StepRecord& r : sim::recent_steps()) {
+    gmpkit::rt::UnwindFrame f;
+    std::string where = "?";
+    if (r.pc != 0 && gmpkit::rt::symbolize(r.pc, &f)) {
+      int status = 0;
+      char* d = abi::__cxa_demangle(f.name, nullptr, nullptr, &status);
+      where = d != nullptr ? d : f.name;
+      std::free(d);
+      if (where.size() > 110) where = where.substr(0, 107) + "...";
+      where += " +0x" + [&] {
+        char b[24];
+        std::snprintf(b, sizeof b, "%lx", static_cast<unsigned long>(f.off));
+        return std::string(b);
+      }();
+    }
+    std::fprintf(stderr, "  %llu T%d %s %s\n", static_cast<unsigned long long>(r.step), r.thread,
+                 r.kind, where.c_str());
+  }
+}
+
+// At a failure: the scheduler's state (Go's schedtrace, detailed), every
+// goroutine, read racily (scheduling is frozen), and the last scheduling
+// points.
 void dump_hook(const char*) {
+  print_recent_steps();
   std::fprintf(stderr, "%snetpollWaiters=%u\n",
                gmpkit::observe::schedtrace_text_frozen(true, sim::now()).c_str(),
                gmpkit::netpoll::netpollWaiters.raw()->load());

@@ -499,6 +499,119 @@ inline void prog_mutex_fair() {
              " (starvation mode hands the mutex over after 1 ms)");
 }
 
+// Two goroutines take turns under a Mutex and Cond with signal only: a
+// signal lost between a waiter's unlock and its park leaves both waiting
+// (the runtime reports the deadlock).
+inline void prog_cond_turns() {
+  int rounds = 0;
+  run(config(2), [&] {
+    Mutex mu;
+    Cond cond(mu);
+    int turn = 0;
+    WaitGroup wg;
+    wg.add(2);
+    for (int me = 0; me < 2; me++) {
+      go([&, me] {
+        for (int i = 0; i < 20; i++) {
+          mu.lock();
+          while (turn != me) cond.wait();
+          turn = 1 - me;
+          if (me == 0) rounds++;
+          cond.signal();
+          mu.unlock();
+        }
+        wg.done();
+      });
+    }
+    wg.wait();
+  });
+  expect(rounds == 20, "twenty turns taken through Cond::signal");
+}
+
+// A sender sends one value and closes while the receiver polls with
+// select/default: the receiver must see the value before it sees the close
+// (Go's non-blocking receive re-checks emptiness after seeing closed).
+inline void prog_poll_close() {
+  int lost = 0;
+  run(config(2), [&] {
+    for (int round = 0; round < 20; round++) {
+      Chan<int> c(1);
+      WaitGroup wg;
+      wg.add(1);
+      go([&wg, c]() mutable {
+        c.send(7);
+        c.close();
+        wg.done();
+      });
+      bool got = false, closed = false;
+      while (!closed) {
+        select(recv_case(c,
+                         [&](std::optional<int> v) {
+                           if (v)
+                             got = true;
+                           else
+                             closed = true;
+                         }),
+               default_case());
+        // Not a busy loop: PCT would starve the sender behind it forever.
+        if (!got && !closed) sleep_for(1us);
+      }
+      if (!got) lost++;
+      wg.wait();
+    }
+  });
+  expect(lost == 0, "a buffered value was lost to a receive that saw the close (" +
+                        std::to_string(lost) + " of 20 rounds)");
+}
+
+// Timers added and deleted out of order: sleepers with random durations and
+// fd waits whose deadline timers are deleted from the middle of the heap
+// when their fd becomes ready first. With idle Ps the poller sleeps until
+// the earliest timer, so every timer fires at its time, up to the poller's
+// 1 ms granularity (epoll_wait takes milliseconds; Go's netpoll rounds the
+// same way): a timer over 2 ms late means the heap hid an earlier one.
+inline void prog_timer_heap() {
+  std::int64_t worst = 0;
+  int early = 0;
+  run(config(2), [&] {
+    Mutex mu;
+    WaitGroup wg;
+    const auto note = [&](std::int64_t late) {
+      mu.lock();
+      if (late < 0) early++;
+      if (late > worst) worst = late;
+      mu.unlock();
+    };
+    for (int i = 0; i < 6; i++) {
+      const std::int64_t d = 200'000 + 500'000 * static_cast<std::int64_t>(sim::random(40));
+      wg.add(1);
+      go([&, d] {
+        const std::int64_t t0 = sim::now();
+        sleep_for(std::chrono::nanoseconds(d));
+        note(sim::now() - t0 - d);
+        wg.done();
+      });
+      const int fd = 40 + i;
+      sim::fd_make_ready(fd, 0);
+      const std::int64_t timeout = 300'000 + 500'000 * static_cast<std::int64_t>(sim::random(40));
+      wg.add(1);
+      go([&, fd, timeout] {
+        const std::int64_t t0 = sim::now();
+        if (!wait_readable(fd, std::chrono::nanoseconds(timeout)))
+          note(sim::now() - t0 - timeout);
+        wg.done();
+      });
+    }
+    for (int i = 0; i < 6; i += 2) {
+      sleep_for(std::chrono::nanoseconds(100'000 + 50'000 * static_cast<std::int64_t>(sim::random(8))));
+      sim::fd_make_ready(40 + i, 1);  // its wait's deadline timer is deleted
+    }
+    wg.wait();
+  });
+  expect(early == 0, "a timer fired before its time");
+  expect(worst < 2'000'000, "a timer fired " + ms(worst) + " late with idle Ps (timer heap order?)");
+}
+
 struct NamedProgram {
   const char* name;
   void (*fn)();
@@ -512,7 +625,8 @@ inline std::vector<NamedProgram> programs() {
           {"ready_parallel", prog_ready_parallel}, {"many_waiters", prog_many_waiters},
           {"select_fair", prog_select_fair}, {"timeslice", prog_timeslice},
           {"pingpong_hog", prog_pingpong_hog}, {"syscall_handoff", prog_syscall_handoff},
-          {"mutex_fair", prog_mutex_fair}};
+          {"mutex_fair", prog_mutex_fair}, {"cond_turns", prog_cond_turns},
+          {"poll_close", prog_poll_close}, {"timer_heap", prog_timer_heap}};
 }
 
 }  // namespace gmpkit::simtest

@@ -47,6 +47,10 @@ int unwind_from(const UnwindRegs& regs, std::uintptr_t stack_lo, std::uintptr_t 
 int unwind_self(std::uintptr_t stack_lo, std::uintptr_t stack_hi, UnwindFrame* out,
                 int max) noexcept;
 
+// The function containing pc: fills out->name (mangled) and out->off;
+// false if the unwinder is unavailable or pc is in no known function.
+bool symbolize(std::uintptr_t pc, UnwindFrame* out) noexcept;
+
 // The object file (executable or shared library) that contains pc, or "".
 const char* module_of(std::uintptr_t pc) noexcept;
 

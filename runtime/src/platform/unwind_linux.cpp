@@ -159,6 +159,15 @@ __attribute__((noinline)) int unwind_self(std::uintptr_t lo, std::uintptr_t hi, 
   return n;
 }
 
+bool symbolize(std::uintptr_t pc, UnwindFrame* out) noexcept {
+  // A one-frame walk from a context whose rip is pc; its rsp is our own
+  // stack (the walk reads nothing there for frame 0).
+  UnwindRegs r{};
+  r.rip = pc;
+  r.rsp = reinterpret_cast<std::uintptr_t>(&r);
+  return unwind_from(r, r.rsp, r.rsp + sizeof r, out, 1) == 1 && out->name[0] != '\0';
+}
+
 #else  // no libunwind header or not x86-64
 
 bool unwinder_available() noexcept { return false; }
@@ -167,6 +176,7 @@ int unwind_from(const UnwindRegs&, std::uintptr_t, std::uintptr_t, UnwindFrame*,
   return 0;
 }
 int unwind_self(std::uintptr_t, std::uintptr_t, UnwindFrame*, int) noexcept { return 0; }
+bool symbolize(std::uintptr_t, UnwindFrame*) noexcept { return false; }
 
 #endif
 

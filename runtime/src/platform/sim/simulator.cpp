@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 
 #include "platform/annotations.hpp"
 #include "platform/quiescence.hpp"
@@ -153,9 +154,10 @@ void Simulator::wake_expired() noexcept {
   }
 }
 
-void Simulator::point(Point p) noexcept {
+void Simulator::point(Point p, std::uintptr_t pc) noexcept {
   if (frozen) return;
   step++;
+  recent[step % kRecent] = StepRecord{step, static_cast<int>(cur->id), p, pc};
   now += kStepNs;
   if (step > params.max_steps) {
     char msg[160];
@@ -178,7 +180,7 @@ void Simulator::point(Point p) noexcept {
 }
 
 void Simulator::schedule(Point p, bool cur_runnable) noexcept {
-  std::vector<Fiber*> runnable;
+  std::vector<Fiber*>& runnable = runnable_;
   for (;;) {
     runnable.clear();
     for (auto& f : fibers)
@@ -330,7 +332,8 @@ void Simulator::fail(const char* reason) noexcept {
 }
 
 void sched_point(Point p) noexcept {
-  if (g_sim != nullptr) g_sim->point(p);
+  if (g_sim != nullptr)
+    g_sim->point(p, reinterpret_cast<std::uintptr_t>(__builtin_return_address(0)));
 }
 
 }  // namespace gmpkit::rt::sim
@@ -455,6 +458,25 @@ Result run(const Params& p, void (*fn)(void*), void* arg) {
 }
 
 bool active() noexcept { return g_sim != nullptr; }
+
+std::vector<StepRecord> recent_steps() {
+  std::vector<StepRecord> out;
+  if (g_sim == nullptr) return out;
+  static const char* const kNames[] = {"load",        "store",       "rmw",         "fence",
+                                       "futex_wait",  "futex_wake",  "clock",       "yield",
+                                       "sleep",       "thread_start", "thread_exit", "thread_join",
+                                       "poll"};
+  using Sim = rt::sim::Simulator;
+  const std::uint64_t last = g_sim->step;
+  const std::uint64_t first = last >= Sim::kRecent ? last - Sim::kRecent + 1 : 1;
+  for (std::uint64_t s = first; s <= last; s++) {
+    const Sim::StepRecord& r = g_sim->recent[s % Sim::kRecent];
+    if (r.step != s) continue;  // a step taken by block(), not a point
+    const auto k = static_cast<std::size_t>(r.p);
+    out.push_back(StepRecord{r.step, r.fiber, k < std::size(kNames) ? kNames[k] : "?", r.pc});
+  }
+  return out;
+}
 std::uint64_t steps() noexcept { return g_sim ? g_sim->step : 0; }
 std::int64_t now() noexcept { return g_sim ? g_sim->now - g_sim->start : 0; }
 

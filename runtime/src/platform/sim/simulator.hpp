@@ -43,6 +43,7 @@ struct Fiber {
   std::uint64_t block_seq = 0;
   bool timed_out = false;
   std::uint64_t priority = 0;  // PCT
+  std::uint32_t passed_over = 0;  // PCT: decisions it was runnable and not picked, in a row
   std::vector<unsigned char> tls;  // saved registered thread-locals
   // Sanitizer fiber state: the stack this fiber is on when suspended.
   void* asan_fake_stack = nullptr;
@@ -93,9 +94,19 @@ class Simulator {
   std::map<int, std::uint32_t> ready;  // fd -> ready events
   int next_fd = 1 << 20;  // simulated fd numbers (above any real one)
 
+  // The last kRecent scheduling points (a ring): for the failure report.
+  struct StepRecord {
+    std::uint64_t step;
+    int fiber;
+    Point p;
+    std::uintptr_t pc;  // return address in the code that reached it (0: none)
+  };
+  static constexpr std::size_t kRecent = 48;
+  StepRecord recent[kRecent]{};
+
   void mix(std::uint64_t v) noexcept;
-  // A scheduling point of the running fiber.
-  void point(Point p) noexcept;
+  // A scheduling point of the running fiber, reached from pc.
+  void point(Point p, std::uintptr_t pc = 0) noexcept;
   // Blocks the running fiber until wake() (or the deadline; -1: none).
   // Returns false if it timed out.
   bool block(const void* on, std::int64_t deadline) noexcept;
@@ -118,6 +129,9 @@ class Simulator {
 
  private:
   void schedule(Point p, bool cur_runnable) noexcept;
+  // schedule()'s scratch list, a member: a fiber that exits never returns
+  // from schedule(), and a local vector would leak each time.
+  std::vector<Fiber*> runnable_;
   void switch_to(Fiber* next) noexcept;
   void wake_expired() noexcept;
 };

@@ -20,6 +20,13 @@
 // lets the best of them run for that one decision. (Runtime locks spin with
 // procyield, so demotions are frequent: the 1/(n k^(d-1)) bound is for
 // programs without spinning, as in the paper.)
+// Starvation: strict priorities starve a thread behind one that polls
+// without blocking (a select/default loop with short sleeps whose timers
+// its own M fires), which the real machine runs in parallel; the run then
+// ends as a "livelock" that is only the strategy's. A thread passed over
+// for kStarveDecisions decisions in a row is raised above every priority
+// (Coyote's fair PCT switches to fair scheduling after a prefix for the
+// same reason; this keeps PCT's order otherwise).
 #include <algorithm>
 
 #include "platform/sim/simulator.hpp"
@@ -41,6 +48,7 @@ class RandomWalk final : public Strategy {
 };
 
 constexpr std::uint64_t kPctDefaultHorizon = 20000;
+constexpr std::uint32_t kStarveDecisions = 5000;
 
 class Pct final : public Strategy {
  public:
@@ -54,6 +62,7 @@ class Pct final : public Strategy {
   void on_new_fiber(Fiber* f) override {
     // Distinct with overwhelming probability; ties break by id below.
     f->priority = floor() + 1 + ((static_cast<std::uint64_t>(rng_.next()) << 20) | (f->id & 0xfffff));
+    if (f->priority > top_) top_ = f->priority;
   }
   Fiber* pick(const std::vector<Fiber*>& runnable, Fiber* cur, Fiber* stepped, Point p,
               std::uint64_t step) override {
@@ -84,8 +93,22 @@ class Pct final : public Strategy {
     // Every other runnable thread is below the floor (a change point hit
     // it): the spinner keeps its priority but lets the best of them run
     // for this one decision, or it would spin until the step budget.
-    if (p == Point::yield && best == cur && second != nullptr) return second;
-    return best;
+    Fiber* pick = p == Point::yield && best == cur && second != nullptr ? second : best;
+    Fiber* starved = nullptr;
+    for (Fiber* f : runnable) {
+      if (f == pick) {
+        f->passed_over = 0;
+      } else if (++f->passed_over >= kStarveDecisions && starved == nullptr) {
+        starved = f;
+      }
+    }
+    if (starved != nullptr) {
+      starved->priority = ++top_;
+      starved->passed_over = 0;
+      pick->passed_over = 1;
+      pick = starved;
+    }
+    return pick;
   }
 
  private:
@@ -96,6 +119,7 @@ class Pct final : public Strategy {
   FastRand rng_;
   std::vector<std::uint64_t> change_points_;
   std::size_t next_change_ = 0;
+  std::uint64_t top_ = 0;  // the highest priority given so far
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace gmpkit::testing::sim {
 
@@ -70,6 +71,19 @@ Result run(const Params& p, F&& f) {
 }
 
 bool active() noexcept;  // inside run()
+
+// The last scheduling points of the run, oldest first (up to 48): the step,
+// the simulated thread that took it, the kind of point ("load", "rmw",
+// "yield", ...) and the return address in the code that reached it (0 if
+// none; symbolize it in a failure hook, as sim_hunt does). A livelock's
+// report shows the loop.
+struct StepRecord {
+  std::uint64_t step;
+  int thread;
+  const char* kind;
+  std::uintptr_t pc;
+};
+std::vector<StepRecord> recent_steps();
 std::uint64_t steps() noexcept;  // scheduling points so far in this run
 std::int64_t now() noexcept;  // virtual nanoseconds since run() began
 
