@@ -424,7 +424,7 @@ RC_GTEST_PROP(ChanModel, ChannelsAndSelectMatchGoSemantics, ()) {
   RC_TAG("caps " + std::to_string(m0.ch[0].cap) + "," + std::to_string(m0.ch[1].cap));
   gmpkit::Config cfg;
   cfg.procs = m0.procs;
-  gmpkit::run(cfg, [&] {
+  gmpkit_property::run_case(cfg, [&] {
     Sut s;
     for (const auto& k : m0.ch) s.ch.emplace_back(k.cap);
     Model m = m0;

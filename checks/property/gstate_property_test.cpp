@@ -506,7 +506,7 @@ RC_GTEST_PROP(GStateModel, ScriptedGoroutinesFollowTheTransitionTable, ()) {
   cfg.procs = m0.procs;
   cfg.time_slice = std::chrono::hours(1);  // no time-slice preemption the model does not know of
   cfg.min_slice = std::chrono::nanoseconds(0);  // nor wake-up preemption
-  gmpkit::run(cfg, [&] {
+  gmpkit_property::run_case(cfg, [&] {
     Sut s;
     try {
       check_world(m0, s);

@@ -234,7 +234,7 @@ RC_GTEST_PROP(ProcresizeModel, NoGoroutineLostOrDuplicatedAcrossResizes, ()) {
                                             Gomaxprocs, Gomaxprocs, StoppedSpawn>());
   gmpkit::Config cfg;
   cfg.procs = m0.procs;
-  gmpkit::run(cfg, [&] {
+  gmpkit_property::run_case(cfg, [&] {
     Sut s;
     auto finish = [&s] {
       s.sh->stop_spin.store(true, std::memory_order_release);

@@ -16,6 +16,10 @@
 #include <string>
 
 #include "gmpkit/debug.hpp"
+#include "gmpkit/runtime.hpp"
+#if GMPKIT_PROPERTY_SIM
+#include "gmpkit/testing/sim.hpp"
+#endif
 
 namespace gmpkit_property {
 
@@ -59,6 +63,31 @@ std::string join(const Range& r) {
     first = false;
   }
   return os.str();
+}
+
+// Runs the runtime for one property case: gmpkit::run(cfg, body). In the
+// simulation variant of a suite (GMPKIT_PROPERTY_SIM: executables
+// *_property_sim_test, tests Sim.*, labels property;sim) it runs inside
+// sim::run under a strategy, PCT depth and seed that RapidCheck draws with
+// the commands, so a counterexample shrinks together with its schedule and
+// RC_PARAMS="reproduce=..." replays it exactly. A failure of the simulator
+// itself (a lost wakeup, a liveness bound, a livelock) aborts with its
+// GMPKIT_SIM_REPLAY line instead.
+template <class F>
+void run_case(const gmpkit::Config& cfg, F&& body) {
+#if GMPKIT_PROPERTY_SIM
+  namespace sim = gmpkit::testing::sim;
+  sim::Params p;
+  p.strategy = *rc::gen::element(sim::Strategy::random, sim::Strategy::pct);
+  p.depth = *rc::gen::inRange(1, 4);
+  p.seed = *rc::gen::arbitrary<std::uint64_t>();
+  p.max_steps = 20'000'000;
+  sim::set_replay_command("(a property case: RC_PARAMS=\"reproduce=...\" replays it whole)");
+  const sim::Result r = sim::run(p, [&] { gmpkit::run(cfg, body); });
+  if (r.steps == 0) fail("the case did not run on the simulator (no scheduling point)");
+#else
+  gmpkit::run(cfg, body);
+#endif
 }
 
 }  // namespace gmpkit_property

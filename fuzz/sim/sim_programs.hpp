@@ -3,6 +3,7 @@
 // calls testing::sim::fail (which prints the replay line) when it is not.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -612,6 +613,155 @@ inline void prog_timer_heap() {
   expect(worst < 2'000'000, "a timer fired " + ms(worst) + " late with idle Ps (timer heap order?)");
 }
 
+// Parallelism, repeated: 16 rounds of 3 goroutines plus main computing
+// 200 us each on 4 Ps; odd rounds spawn the goroutines, even rounds wake
+// parked ones through channels (and the netpoller, below: injectglist).
+// Go leaves one window where work can wait behind its P's running G while
+// another P idles (a spinning M's wakep sees no idle P an instant before a
+// non-spinning M drops its P without rechecking): a rare interleaving, so
+// a round that takes over 2.5x the parallel time is allowed now and then.
+// A wakep lost in newproc, ready, resetspinning, injectglist or the
+// spinning M's recheck after dropping its P serializes most rounds.
+inline void prog_parallel_rounds() {
+  int slow = 0;
+  std::string times;
+  run(config(4), [&] {
+    constexpr int kWorkers = 3;
+    constexpr std::int64_t kWork = 200'000;
+    std::vector<Chan<int>> wake;
+    for (int i = 0; i < kWorkers; i++) wake.emplace_back(1);
+    for (int round = 0; round < 16; round++) {
+      WaitGroup wg;
+      wg.add(kWorkers);
+      std::int64_t t0 = 0;
+      if (round % 2 == 1) {
+        t0 = sim::now();
+        for (int i = 0; i < kWorkers; i++)
+          go([&] {
+            compute(kWork);
+            wg.done();
+          });
+      } else {
+        WaitGroup parked;
+        parked.add(kWorkers);
+        for (int i = 0; i < kWorkers; i++) {
+          const int fd = 70 + i;
+          if (round % 4 == 2) sim::fd_make_ready(fd, 0);
+          go([&, c = wake[static_cast<std::size_t>(i)], fd, round]() mutable {
+            parked.done();
+            if (round % 4 == 2)
+              (void)wait_readable(fd, std::chrono::seconds(1));  // woken by the poller
+            else
+              (void)c.recv();
+            compute(kWork);
+            wg.done();
+          });
+        }
+        parked.wait();
+        sleep_for(100us);  // they park
+        t0 = sim::now();
+        for (int i = 0; i < kWorkers; i++) {
+          if (round % 4 == 2)
+            sim::fd_make_ready(70 + i, 1);
+          else
+            wake[static_cast<std::size_t>(i)].send(1);
+        }
+      }
+      compute(kWork);
+      wg.wait();
+      const std::int64_t took = sim::now() - t0;
+      times += " " + std::to_string(took / 1000);
+      if (took > kWork * 5 / 2) slow++;
+    }
+  });
+  if (std::getenv("PR_DEBUG")) std::fprintf(stderr, "slow=%d times:%s\n", slow, times.c_str());
+  expect(slow <= 4, std::to_string(slow) + " of 16 rounds of 4 x 200 us on 4 Ps took over 500 us "
+                    "(round times in us:" + times + "): work waits while Ps idle (a lost wakep?)");
+}
+
+// A stop-the-world while a goroutine is in a system call: the stopper
+// takes the syscall P itself (CAS _Psyscall -> _Pgcstop) at once; it does
+// not wait for sysmon, which by then has backed off to long sleeps (main
+// computed for 20 ms without a retake).
+inline void prog_stw_syscall() {
+  std::int64_t pause = -1;
+  run(go_semantics(2), [&] {
+    WaitGroup wg;
+    wg.add(1);
+    go([&] {
+      sleep_for(20ms);
+      gmpkit::syscall([] { sim::block_for(50'000'000); });
+      wg.done();
+    });
+    compute(20'300'000);  // the goroutine is in its syscall now
+    const std::int64_t t0 = sim::now();
+    { WorldStopped w("simtest"); }
+    pause = sim::now() - t0;
+    wg.wait();
+  });
+  expect(pause >= 0 && pause < 2'000'000,
+         "a stop-the-world with a P in a system call took " + ms(pause) +
+             " (the stopper takes a syscall P itself)");
+}
+
+// Back-to-back stops while goroutines loop on short system calls on every
+// P: each stop must count every P exactly once (a P that enters a syscall
+// just after a stop ended must not be stopped outside any stop's count).
+inline void prog_stw_loop() {
+  int stops = 0;
+  run(config(2), [&] {
+    WaitGroup wg;
+    std::atomic<bool> done{false};
+    for (int i = 0; i < 2; i++) {
+      wg.add(1);
+      go([&] {
+        while (!done.load()) gmpkit::syscall([] { sim::block_for(5'000); });
+        wg.done();
+      });
+    }
+    for (int i = 0; i < 12; i++) {
+      { WorldStopped w("simtest"); }
+      stops++;
+      compute(20'000);
+    }
+    done.store(true);
+    wg.wait();
+  });
+  expect(stops == 12, "twelve stops");
+}
+
+// Both Ps busy with CPU hogs while a goroutine waits on an fd that becomes
+// ready: no M looks at the poller (each finds the other hog on the global
+// queue), so sysmon polls it when it has not been polled for 10 ms; the
+// waiter then runs at the next preemption: ~30 ms, not at the hogs' end.
+inline void prog_forced_netpoll() {
+  std::int64_t waited = -1;
+  run(go_semantics(2), [&] {
+    WaitGroup wg;
+    wg.add(3);
+    sim::fd_make_ready(80, 0);
+    std::int64_t ready_at = 0;
+    go([&] {
+      (void)wait_readable(80, std::chrono::seconds(10));
+      waited = sim::now() - ready_at;
+      wg.done();
+    });
+    sleep_for(100us);  // the waiter parks
+    for (int i = 0; i < 2; i++)
+      go([&] {
+        compute(100'000'000);
+        wg.done();
+      });
+    sleep_for(1ms);  // the hogs hold both Ps
+    ready_at = sim::now();
+    sim::fd_make_ready(80, 1);
+    wg.wait();
+  });
+  expect(waited >= 0 && waited < 45'000'000,
+         "a goroutine whose fd became ready while hogs held every P waited " + ms(waited) +
+             " (sysmon polls the network after 10 ms without a poll)");
+}
+
 struct NamedProgram {
   const char* name;
   void (*fn)();
@@ -626,7 +776,9 @@ inline std::vector<NamedProgram> programs() {
           {"select_fair", prog_select_fair}, {"timeslice", prog_timeslice},
           {"pingpong_hog", prog_pingpong_hog}, {"syscall_handoff", prog_syscall_handoff},
           {"mutex_fair", prog_mutex_fair}, {"cond_turns", prog_cond_turns},
-          {"poll_close", prog_poll_close}, {"timer_heap", prog_timer_heap}};
+          {"poll_close", prog_poll_close}, {"timer_heap", prog_timer_heap},
+          {"parallel_rounds", prog_parallel_rounds}, {"stw_syscall", prog_stw_syscall},
+          {"stw_loop", prog_stw_loop}, {"forced_netpoll", prog_forced_netpoll}};
 }
 
 }  // namespace gmpkit::simtest

@@ -11,6 +11,7 @@
 #include "core/proc.hpp"
 #include "core/sched.hpp"
 #include "gmpkit/gmpkit.hpp"
+#include "platform/futex.hpp"
 #include "platform/mutex.hpp"
 
 namespace gmpkit::testing {
@@ -111,7 +112,10 @@ void do_step(GoroutineDriver::Slot& s, GoStep c, core::WaitReason r) {
       gmpkit::syscall([&s] {
         s.where.store(GoWhere::syscall, std::memory_order_release);  // release: see Slot::where
         // acquire: pairs with the driver's release store of 1.
-        while (s.sys_release.load(std::memory_order_acquire) == 0) s.sys_release.wait(0);
+        // The platform's futex (a blocked simulated thread under the
+        // simulator; std::atomic::wait would block the whole simulation).
+        while (s.sys_release.load(std::memory_order_acquire) == 0)
+          rt::futexsleep(&s.sys_release, 0, -1);
         s.sys_release.store(0, std::memory_order_relaxed);  // relaxed: only we read it now
       });
       return;
@@ -194,7 +198,7 @@ GoroutineDriver::~GoroutineDriver() {
       all_done = false;
       if (w == GoWhere::syscall) {
         s.sys_release.store(1, std::memory_order_release);  // release: pairs with the waiter
-        s.sys_release.notify_one();
+        rt::futexwakeup(&s.sys_release, 1);
         continue;
       }
       if (w != GoWhere::idle && w != GoWhere::parked) continue;
@@ -273,7 +277,7 @@ void GoroutineDriver::step(int g, GoStep st, core::WaitReason park_reason) {
     s.mark = s.g->history_n;  // stable: the G's M wrote it before publishing `syscall`
     s.where.store(GoWhere::running, std::memory_order_relaxed);  // relaxed: only we read it now
     s.sys_release.store(1, std::memory_order_release);  // release: pairs with the waiter
-    s.sys_release.notify_one();
+    rt::futexwakeup(&s.sys_release, 1);
     wait_for(g, GoWhere::idle, go_step_name(st));
     return;
   }
