@@ -847,16 +847,18 @@ inline void prog_sysmon_resume() {
                                              ms(late) + " late (sysmon still parked?)");
 }
 
-// A timer earlier than the one the blocked poller sleeps for: adding it
-// breaks the poll (wakeNetPoller), so it fires on time (within the poller's
-// 1 ms granularity), not when the poller's 100 ms timeout ends. Another
-// goroutine keeps Ms polling without blocking meanwhile (a non-blocking
-// poll must not consume the break meant for the blocked poller).
+// A timer earlier than the one the blocked poller sleeps for, added by a
+// goroutine whose P then runs a CPU hog (so no M drops a P and looks at the
+// timers): adding it breaks the poll (wakeNetPoller), and the woken M runs
+// it from the busy P's heap on time (within the poller's 1 ms granularity),
+// not at the hog's preemption (10 ms) or the poller's timeout (100 ms).
+// Other goroutines keep Ms polling without blocking meanwhile (a
+// non-blocking poll must not consume the break meant for the blocked one).
 inline void prog_timer_wakes_poller() {
   std::int64_t late = -1;
   run(config(3), [&] {
     WaitGroup wg;
-    wg.add(2);
+    wg.add(3);
     go([&] {
       sleep_for(100ms);  // the poller blocks until then
       wg.done();
@@ -866,12 +868,16 @@ inline void prog_timer_wakes_poller() {
       wg.done();
     });
     sleep_for(300us);
+    go([&] {
+      compute(10'000'000);
+      wg.done();
+    });
     const std::int64_t t0 = sim::now();
     sleep_for(2ms);
     late = sim::now() - t0 - 2'000'000;
     wg.wait();
   });
-  expect(late >= 0 && late < 2'000'000,
+  expect(late >= 0 && late < 3'000'000,
          "a 2 ms sleep returned " + ms(late) + " late while the poller slept for a later timer");
 }
 
