@@ -150,6 +150,8 @@ std::string schedtrace_text(bool detailed, std::int64_t now) GMPKIT_NO_TSA {
 }
 
 std::string schedtrace_text_frozen(bool detailed, std::int64_t now) {
+  // A failure hook may run after run() returned (a program's result check).
+  if (sched == nullptr) return "SCHED: the runtime is not running\n";
   std::string out;
   out.reserve(detailed ? 4096 : 256);
   schedtrace_locked(out, detailed, now);

@@ -160,12 +160,19 @@ __attribute__((noinline)) int unwind_self(std::uintptr_t lo, std::uintptr_t hi, 
 }
 
 bool symbolize(std::uintptr_t pc, UnwindFrame* out) noexcept {
-  // A one-frame walk from a context whose rip is pc; its rsp is our own
-  // stack (the walk reads nothing there for frame 0).
-  UnwindRegs r{};
-  r.rip = pc;
-  r.rsp = reinterpret_cast<std::uintptr_t>(&r);
-  return unwind_from(r, r.rsp, r.rsp + sizeof r, out, 1) == 1 && out->name[0] != '\0';
+  // A cursor at pc, never stepped (a step would read a frame that does not
+  // exist): only its procedure lookup is used.
+  if (!unwinder_available()) return false;
+  Lib& l = lib();
+  unw_context_t uc;
+  std::memset(&uc, 0, sizeof uc);
+  uc.uc_mcontext.gregs[REG_RIP] = static_cast<greg_t>(pc);
+  uc.uc_mcontext.gregs[REG_RSP] = static_cast<greg_t>(reinterpret_cast<std::uintptr_t>(&uc));
+  unw_cursor_t cur;
+  if (l.init_local(&cur, &uc) < 0) return false;
+  out->pc = pc;
+  proc_name(l, &cur, pc, out);
+  return out->name[0] != '\0';
 }
 
 #else  // no libunwind header or not x86-64
