@@ -134,6 +134,10 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "wall-clock budget")->check(CLI::PositiveNumber);
   app.add_option("--programs", programs_opt, "comma-separated program names (default: all, and ops)");
   app.add_option("--max-steps", max_steps, "scheduling points before a run is a livelock");
+  unsigned faults = 0;
+  app.add_option("--faults", faults,
+                 "BUGGIFY: 1 in N futex sleeps wakes spuriously and 1 in N polls is interrupted "
+                 "(0: off)");
   app.add_option("--program", replay_program, "replay one run of this program (GMPKIT_SIM_REPLAY)");
   int hashes = 0;
   app.add_option("--hashes", hashes,
@@ -189,6 +193,7 @@ int main(int argc, char** argv) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
   long sims = 0;
+  unsigned long long faults_injected = 0;
   for (std::uint64_t seed = 1; elapsed() < seconds; seed++) {
     for (const auto& n : names) {
       const std::string name = n == "ops" ? "ops:" + std::to_string(seed) : n;
@@ -197,12 +202,15 @@ int main(int argc, char** argv) {
       p.strategy = strategy == "pct" ? sim::Strategy::pct : sim::Strategy::random;
       p.depth = depth;
       p.max_steps = max_steps;
+      p.faults = faults;
       if (p.strategy == sim::Strategy::pct) p.pct_horizon = longest[n];
       const auto r = run_one(name, p);
       if (r.steps > longest[n]) longest[n] = r.steps;
+      faults_injected += r.faults_injected;
       sims++;
     }
   }
-  std::printf("{\"caught\": false, \"simulations\": %ld, \"seconds\": %.2f}\n", sims, elapsed());
+  std::printf("{\"caught\": false, \"simulations\": %ld, \"seconds\": %.2f, \"faults_injected\": %llu}\n",
+              sims, elapsed(), faults_injected);
   return 0;
 }

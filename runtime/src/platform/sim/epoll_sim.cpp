@@ -81,6 +81,7 @@ int epoll_wait(int epfd, PollEvent* out, int max, int timeout_ms) noexcept {
   sim::Simulator* s = sim::g_sim;
   if (s == nullptr) return 0;
   s->point(sim::Point::poll);
+  if (s->buggify()) return 0;  // interrupted (EINTR; Params::faults)
   auto p = s->polls.find(epfd);
   if (p == s->polls.end()) return 0;
   auto& regs = p->second;

@@ -12,6 +12,7 @@ void futexsleep(std::atomic<std::uint32_t>* addr, std::uint32_t val, std::int64_
   // The check and the sleep are atomic with respect to wakers (the kernel's
   // guarantee): nothing runs between them here.
   if (addr->load(std::memory_order_relaxed) != val) return;  // relaxed: one OS thread
+  if (s->buggify()) return;  // a spurious wakeup (Params::faults)
   s->block(addr, ns < 0 ? -1 : s->now + ns);
 }
 

@@ -110,6 +110,7 @@ void refresh_crash_line() noexcept {
 
 Simulator::Simulator(const Params& p) : params(p), strategy(make_strategy(p)) {
   rng.state = p.seed * 0x9e3779b97f4a7c15ULL + 0x2545f4914f6cdd1dULL;
+  fault_rng.state = p.seed * 0xd1342543de82ef95ULL + 0x9e3779b97f4a7c15ULL;
   now = kEpochNs;
   start = kEpochNs;
   auto f0 = std::make_unique<Fiber>();
@@ -358,6 +359,7 @@ std::string format_params(const Params& p, std::uint64_t steps) {
   if (p.cpus != Params{}.cpus) s += ":cpus=" + std::to_string(p.cpus);
   if (p.max_steps != Params{}.max_steps) s += ":budget=" + std::to_string(p.max_steps);
   if (p.pct_horizon != Params{}.pct_horizon) s += ":h=" + std::to_string(p.pct_horizon);
+  if (p.faults != 0) s += ":faults=" + std::to_string(p.faults);
   if (steps != 0) s += ":steps=" + std::to_string(steps);
   return s;
 }
@@ -398,6 +400,9 @@ bool parse_params(const std::string& s, Params* p, std::uint64_t* steps) {
       if (*e || out.max_steps == 0) return false;
     } else if (f.rfind("h=", 0) == 0) {
       out.pct_horizon = std::strtoull(f.c_str() + 2, &e, 10);
+      if (*e) return false;
+    } else if (f.rfind("faults=", 0) == 0) {
+      out.faults = static_cast<unsigned>(std::strtoul(f.c_str() + 7, &e, 10));
       if (*e) return false;
     } else {
       return false;
@@ -454,6 +459,7 @@ Result run(const Params& p, void (*fn)(void*), void* arg) {
   r.threads = static_cast<int>(simulator.fibers.size());
   r.quiescent_checks = simulator.quiescent_checks;
   r.liveness_checks = simulator.liveness_checks;
+  r.faults_injected = simulator.faults_injected;
   return r;
 }
 

@@ -81,6 +81,14 @@ class Simulator {
   bool frozen = false;  // failing: no more switches, blocking returns at once
   std::uint64_t quiescent_checks = 0;  // times the core's lost-wakeup check ran
   std::uint64_t liveness_checks = 0;  // times the core's liveness check ran
+  FastRand fault_rng;  // Params::faults' draws (apart from rng: faults off, same run)
+  std::uint64_t faults_injected = 0;
+  // BUGGIFY: inject a fault here (a spurious wakeup, an empty poll)?
+  bool buggify() noexcept {
+    if (params.faults == 0 || fault_rng.next_n(params.faults) != 0) return false;
+    faults_injected++;
+    return true;
+  }
 
   // The simulated poller (epoll_sim.cpp): epoll instances, eventfds and the
   // readiness of every other fd, all decided by the test.

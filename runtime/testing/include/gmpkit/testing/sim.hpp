@@ -33,6 +33,10 @@ struct Params {
   // end of a run are lost, and the effective depth drops. 0: 20 000.
   std::uint64_t pct_horizon = 0;
   int cpus = 4;  // what the platform reports as the CPU count
+  // BUGGIFY-style faults (FoundationDB): 0 off; N: 1 in N futex sleeps
+  // returns at once (a spurious wakeup, which futex(2) allows) and 1 in N
+  // polls returns nothing (an EINTR). Drawn from the seed: replayable.
+  unsigned faults = 0;
 };
 
 struct Result {
@@ -49,9 +53,10 @@ struct Result {
   // at the head of the global run queue while the Ps ran 4 x 61 x
   // GOMAXPROCS new time slices, fails the run ("liveness: ...").
   std::uint64_t liveness_checks = 0;
+  std::uint64_t faults_injected = 0;  // spurious wakeups and empty polls (Params::faults)
 };
 
-// "v1:<strategy>:d<depth>:seed=0x<hex>" (+ ":cpus=", ":budget=", ":h=" when
+// "v1:<strategy>:d<depth>:seed=0x<hex>" (+ ":cpus=", ":budget=", ":h=", ":faults=" when
 // not the defaults, + ":steps=<n>" when steps != 0).
 std::string format_params(const Params& p, std::uint64_t steps = 0);
 // Parses format_params' output (what GMPKIT_SIM_REPLAY holds). Returns false
