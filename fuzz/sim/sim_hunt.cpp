@@ -14,6 +14,7 @@
 // deadlock or livelock detectors, an exception escaping a program) prints
 // "gmpkit-sim: FAILURE: ..." and the replay line and aborts. Without one it
 // prints a JSON line {"caught": false, "simulations": N, "seconds": S}.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -143,6 +144,10 @@ int main(int argc, char** argv) {
   app.add_option("--hashes", hashes,
                  "print the schedule hash of every program (and ops:1..N) under seeds 1..4 of both "
                  "strategies, one line each (fuzz/sim/two_processes.sh compares two processes)");
+  bool reverse = false;
+  app.add_flag("--reverse", reverse,
+               "--hashes in the reverse order (each run must not depend on the runs before it "
+               "in the same process: heap layout, leftover runtime state)");
   CLI11_PARSE(app, argc, argv);
   sim::set_failure_hook(dump_hook);
 
@@ -164,18 +169,27 @@ int main(int argc, char** argv) {
     std::vector<std::string> all;
     for (const auto& pr : gmpkit::simtest::programs()) all.push_back(pr.name);
     for (int i = 1; i <= hashes; i++) all.push_back("ops:" + std::to_string(i));
+    struct Job {
+      std::string name;
+      std::uint64_t seed;
+      sim::Strategy strat;
+    };
+    std::vector<Job> jobs;
     for (const auto& name : all)
       for (std::uint64_t seed = 1; seed <= 4; seed++)
-        for (auto strat : {sim::Strategy::random, sim::Strategy::pct}) {
+        for (auto strat : {sim::Strategy::random, sim::Strategy::pct}) jobs.push_back({name, seed, strat});
+    if (reverse) std::reverse(jobs.begin(), jobs.end());
+    for (const Job& j : jobs) {
+          const std::string& name = j.name;
           sim::Params p;
-          p.seed = seed;
-          p.strategy = strat;
+          p.seed = j.seed;
+          p.strategy = j.strat;
           p.max_steps = max_steps;
           const auto r = run_one(name, p);
           std::printf("%s %s hash=%016llx steps=%llu virtual_ns=%lld\n", name.c_str(),
                       sim::format_params(p).c_str(), static_cast<unsigned long long>(r.hash),
                       static_cast<unsigned long long>(r.steps), static_cast<long long>(r.virtual_ns));
-        }
+    }
     return 0;
   }
 

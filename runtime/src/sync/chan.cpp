@@ -29,6 +29,7 @@
 #include "core/planted_bug.hpp"
 #include "core/proc.hpp"
 #include "gmpkit/error.hpp"
+#include "platform/determinism.hpp"
 
 namespace gmpkit::sync {
 
@@ -232,6 +233,7 @@ hchan* makechan(const ElemOps* ops, std::size_t size) {
   c->ops = ops;
   c->dataqsiz = size;
   c->buf = static_cast<unsigned char*>(mem) + header;
+  if constexpr (rt::kReplayable) c->id = rt::next_object_id();
   return c;
 }
 

@@ -101,6 +101,8 @@ struct hchan {
   sync::WaitQ recvq;
   sync::WaitQ sendq;
   rt::Atomic<std::int64_t> refs{1};
+  // select's lock order under the simulator (platform/determinism.hpp).
+  std::uint64_t id = 0;
 
   void* chanbuf(std::size_t i) noexcept { return buf + i * ops->size; }
 };

@@ -33,6 +33,7 @@
 #include "core/planted_bug.hpp"
 #include "core/proc.hpp"
 #include "gmpkit/error.hpp"
+#include "platform/determinism.hpp"
 #include "platform/random.hpp"
 #include "sync/chan.hpp"
 
@@ -87,7 +88,12 @@ std::uint32_t fastrandn(std::uint32_t n) {
   return r.next_n(n);
 }
 
-std::uintptr_t sortkey(const hchan* c) { return reinterpret_cast<std::uintptr_t>(c); }
+// Under the simulator by creation order instead: a run must not depend on
+// where the heap put its channels (platform/determinism.hpp).
+std::uintptr_t sortkey(const hchan* c) {
+  if constexpr (rt::kReplayable) return static_cast<std::uintptr_t>(c->id);
+  return reinterpret_cast<std::uintptr_t>(c);
+}
 
 // Heap sort of pollorder into lockorder by channel address (Go's: n log n,
 // constant stack, and starting from pollorder permutes equal channels).

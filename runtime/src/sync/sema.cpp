@@ -8,6 +8,7 @@
 #include "core/proc.hpp"
 #include "core/schedule.hpp"
 #include "gmpkit/error.hpp"
+#include "platform/determinism.hpp"
 
 namespace gmpkit::sync {
 
@@ -26,6 +27,10 @@ constexpr std::size_t kSemTabSize = 251;
 SemaRoot g_semtable[kSemTabSize];
 
 SemaRoot& semroot(const void* addr) {
+  // Under the simulator one root for every address: which addresses share
+  // a root (and its lock and nwait) must not depend on the heap's layout
+  // (platform/determinism.hpp). A root serves any number of addresses.
+  if constexpr (rt::kReplayable) return g_semtable[0];
   return g_semtable[(reinterpret_cast<std::uintptr_t>(addr) >> 3) % kSemTabSize];
 }
 

@@ -14,6 +14,7 @@
 #include <iterator>
 
 #include "platform/annotations.hpp"
+#include "platform/determinism.hpp"
 #include "platform/quiescence.hpp"
 
 #if GMPKIT_ASAN
@@ -331,6 +332,17 @@ void Simulator::fail(const char* reason) noexcept {
   g_crash_prefix[0] = 0;  // printed already
   std::abort();
 }
+
+}  // namespace gmpkit::rt::sim
+
+namespace gmpkit::rt {
+std::uint64_t next_object_id() noexcept {
+  // Outside a run (a channel made before sim::run): 0, ordered first.
+  return sim::g_sim != nullptr ? ++sim::g_sim->object_ids : 0;
+}
+}  // namespace gmpkit::rt
+
+namespace gmpkit::rt::sim {
 
 void sched_point(Point p) noexcept {
   if (g_sim != nullptr)

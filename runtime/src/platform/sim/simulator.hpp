@@ -83,6 +83,7 @@ class Simulator {
   std::uint64_t liveness_checks = 0;  // times the core's liveness check ran
   FastRand fault_rng;  // Params::faults' draws (apart from rng: faults off, same run)
   std::uint64_t faults_injected = 0;
+  std::uint64_t object_ids = 0;  // rt::next_object_id's counter (this run)
   // BUGGIFY: inject a fault here (a spurious wakeup, an empty poll)?
   bool buggify() noexcept {
     if (params.faults == 0 || fault_rng.next_n(params.faults) != 0) return false;
