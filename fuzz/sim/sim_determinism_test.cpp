@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <set>
 
-#include "sim_programs.hpp"
+#include "program_list.hpp"
 
 namespace sim = gmpkit::testing::sim;
 

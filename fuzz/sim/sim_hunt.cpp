@@ -35,7 +35,7 @@
 #include "observe/schedtrace.hpp"
 #include "ops/interpreter.hpp"
 #include "platform/unwind.hpp"
-#include "sim_programs.hpp"
+#include "program_list.hpp"
 
 namespace {
 

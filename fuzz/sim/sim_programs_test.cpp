@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "sim_programs.hpp"
+#include "program_list.hpp"
 
 int main(int argc, char** argv) {
   using gmpkit::simtest::sim::Params;
