@@ -116,6 +116,7 @@ def summary(h: Hunt) -> dict[str, Any]:
     anyhit = [caught_by(b, TECHNIQUES) for b in h.bugs]
     return {
         "bugs": n,
+        "ctest_ran": sum(1 for b in h.bugs if any(t.technique == "ctest" and t.ran for t in b.techniques)),
         "ctest_caught": sum(1 for t in ct if t),
         "sim_caught": sum(1 for t in sim_hits if t),
         "any_caught": sum(1 for t in anyhit if t),
@@ -159,9 +160,10 @@ def markdown(h: Hunt, bugs: list[Bug]) -> str:
         f"Last hunt: {h.date}, commit `{h.commit or '?'}`, machine `{h.machine}`, "
         f"budget {h.budget:g} s a bug and technique.",
         "",
-        f"- caught by the default `ctest` run: {_pct(s['ctest_caught'], s['bugs'])}",
+        "- caught by the default `ctest` run: "
+        + (_pct(s["ctest_caught"], s["ctest_ran"]) if s["ctest_ran"] else "not run in this hunt"),
         f"- caught by the simulator (random walk or PCT d=1..3): {_pct(s['sim_caught'], s['bugs'])}"
-        + (f", median time to detect {s['sim_median_seconds']:.1f} s" if s["sim_median_seconds"] is not None else ""),
+        + (f", median time to detect {s['sim_median_seconds']:.2f} s" if s["sim_median_seconds"] is not None else ""),
         f"- caught by any technique: {_pct(s['any_caught'], s['bugs'])}",
         f"- caught by none: {', '.join('`' + m + '`' for m in s['missed']) or 'none'}",
         "",
