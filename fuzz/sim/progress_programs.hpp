@@ -66,7 +66,7 @@ inline void prog_ready_parallel() {
   run(config(4), [&] {
     std::vector<Chan<int>> start;
     for (int i = 0; i < 3; i++) start.emplace_back(1);
-    WaitGroup parked, wg;
+    WaitGroup wg;
     for (int i = 0; i < 3; i++) {
       wg.add(1);
       go([&, c = start[static_cast<std::size_t>(i)]]() mutable {
