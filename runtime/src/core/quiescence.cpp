@@ -141,6 +141,7 @@ struct Liveness {
   const G* stranded = nullptr;
   std::int64_t stranded_since = 0;
   const G* global_head = nullptr;
+  std::uint64_t global_pops = 0;  // sched.runq.pops() when global_head was first seen there
   std::uint64_t global_ticks = 0;
 };
 Liveness g_live;  // the simulator runs one run() at a time, on one OS thread
@@ -199,9 +200,14 @@ bool liveness_check(std::int64_t now, char* msg, std::size_t n) GMPKIT_NO_TSA {
   std::uint64_t ticks = 0;
   for (P* pp : sched->allp) ticks += pp->schedtick.load(rt::relaxed);
   const G* head = sched->runq.peek();
-  // (A GOMAXPROCS shrink drops Ps from the sum: start counting again.)
-  if (head == nullptr || head != g_live.global_head || ticks < g_live.global_ticks) {
+  const std::uint64_t pops = sched->runq.pops();
+  // The same G at the head with more pops was taken and queued again in
+  // between (a spinner that yields): a new wait. (A GOMAXPROCS shrink drops
+  // Ps from the sum: start counting again.)
+  if (head == nullptr || head != g_live.global_head || pops != g_live.global_pops ||
+      ticks < g_live.global_ticks) {
     g_live.global_head = head;
+    g_live.global_pops = pops;
     g_live.global_ticks = ticks;
   } else {
     const std::uint64_t bound =

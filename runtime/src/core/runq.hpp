@@ -110,9 +110,17 @@ class GlobalRunQueue {
   G* get(LocalRunQueue& local, std::int32_t max, std::int32_t gomaxprocs);
   G* pop() {
     G* gp = q_.pop();
-    if (gp) size_.store(size_.load(rt::relaxed) - 1, rt::relaxed);
+    if (gp) {
+      size_.store(size_.load(rt::relaxed) - 1, rt::relaxed);
+      pops_++;
+    }
     return gp;
   }  // relaxed: as above
+  // How many Gs were ever taken (each from the head: FIFO). A head that is
+  // the same G at two reads with the same count never left the queue; the
+  // same G with a higher count was taken and queued again (the liveness
+  // check, core/quiescence.cpp, tells the two apart by it).
+  std::uint64_t pops() const { return pops_; }
   // The oldest G (caller holds the lock, or nothing else runs: the
   // simulator's checks).
   G* peek() const { return q_.head; }
@@ -123,12 +131,14 @@ class GlobalRunQueue {
   void reset() {
     q_ = GQueue{};
     size_.store(0, rt::relaxed);
+    pops_ = 0;
   }  // relaxed: world stopped
 
  private:
   friend struct observe::InvariantsAccess;
   GQueue q_;
   rt::Atomic<std::int32_t> size_{0};
+  std::uint64_t pops_ = 0;
 };
 
 }  // namespace gmpkit::core
