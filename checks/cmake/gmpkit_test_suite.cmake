@@ -8,6 +8,18 @@
 # headers (gmpkit_internal) for white-box checks; rapidcheck is linked for
 # property tests (rc::state). Sources shared by a suite's executables go
 # into the suite folder as *.hpp.
+# gmpkit_test_labels(TARGET LABELS) — gives every test gtest_discover_tests
+# found in TARGET the label list LABELS. gtest_discover_tests flattens a
+# list-valued LABELS into separate property arguments, so the labels are set
+# by a script ctest runs after the discovered list (TARGET_TESTS) has been
+# included.
+function(gmpkit_test_labels target labels)
+  set(script ${CMAKE_CURRENT_BINARY_DIR}/${target}_labels.cmake)
+  file(WRITE ${script}
+    "foreach(t IN LISTS ${target}_TESTS)\n  set_tests_properties(\"\${t}\" PROPERTIES LABELS \"${labels}\")\nendforeach()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${script})
+endfunction()
+
 function(gmpkit_test_suite suite_label)
   file(GLOB tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_test.cpp)
   foreach(src ${tests})
@@ -31,13 +43,7 @@ function(gmpkit_test_suite suite_label)
     gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
                          PROPERTIES LABELS ${suite_label} TIMEOUT ${timeout} ENVIRONMENT ${env})
     if(extra_labels)
-      # gtest_discover_tests flattens a list-valued LABELS into separate
-      # property arguments, so the extra labels are set by a script ctest
-      # runs after the discovered list (${name}_TESTS) has been included.
-      set(_labels_script ${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake)
-      file(WRITE ${_labels_script}
-        "foreach(t IN LISTS ${name}_TESTS)\n  set_tests_properties(\"\${t}\" PROPERTIES LABELS \"${labels}\")\nendforeach()\n")
-      set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${_labels_script})
+      gmpkit_test_labels(${name} "${labels}")
     endif()
   endforeach()
 endfunction()
