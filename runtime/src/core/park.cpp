@@ -103,7 +103,7 @@ void gogo(M* mp, G* gp) {
 
 // The switch G -> g0 (exiting: the G will never run on this stack frame
 // again, so ASan may drop its fake stack).
-static void switch_to_g0(M* mp, G* gp, bool exiting) {
+GMPKIT_NO_TSAN_FRAME static void switch_to_g0(M* mp, G* gp, bool exiting) {
 #if GMPKIT_ASAN
   __sanitizer_start_switch_fiber(exiting ? nullptr : &gp->asan_fake_stack, mp->g0_stack_lo,
                                  mp->g0_stack_size);
@@ -130,7 +130,7 @@ void mcall(G* (*fn)(M*, G*)) {
 }
 
 // The last switch of a G's life (goexit1 -> goexit0).
-[[noreturn]] void mcall_exit(G* (*fn)(M*, G*)) {
+[[noreturn]] GMPKIT_NO_TSAN_FRAME void mcall_exit(G* (*fn)(M*, G*)) {
   M* mp = getm();
   G* gp = mp->curg;
   check_stack(gp);

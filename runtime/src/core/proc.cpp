@@ -150,7 +150,7 @@ void run_body(G* gp) {
   if (gp == sched->main_g) begin_shutdown();
 }
 
-[[noreturn]] void gentry(void* arg) {
+[[noreturn]] GMPKIT_NO_TSAN_FRAME void gentry(void* arg) {
 #if GMPKIT_ASAN
   __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);
 #endif
@@ -369,7 +369,7 @@ void newproc(const detail::EntryOps& ops, void* fn) {
   preempt_check();
 }
 
-[[noreturn]] void goexit1() { mcall_exit(goexit0); }
+[[noreturn]] GMPKIT_NO_TSAN_FRAME void goexit1() { mcall_exit(goexit0); }
 
 void record_panic(std::exception_ptr e) {
   rt::LockGuard g(sched->lock);

@@ -34,3 +34,22 @@
 #define GMPKIT_TSAN 1
 #endif
 #endif
+
+// GMPKIT_NO_TSAN_FRAME: under TSan the function pushes no frame on the
+// shadow call stack (and its memory accesses are not checked). For the frames
+// a goroutine enters and never leaves: its exit path, from its entry down to
+// the last switch off its stack (core/proc.cpp gentry, goexit1; core/park.cpp
+// mcall_exit, switch_to_g0). A G keeps its TSan fiber across incarnations, and
+// each instrumented frame left that way stayed on that fiber's shadow stack:
+// some ten thousand incarnations of one G overflowed it into TSan's own state
+// (a SIGSEGV in TSan's ReleaseImpl with a garbage tid; checks/unit/run_test.cpp
+// Goroutines.OneGCarriesTwoHundredThousandIncarnations). GCC's no_sanitize
+// drops the entry/exit hooks too; clang's needs disable_sanitizer_instrumentation.
+#if defined(__clang__) && defined(__has_attribute)
+#if __has_attribute(disable_sanitizer_instrumentation)
+#define GMPKIT_NO_TSAN_FRAME __attribute__((disable_sanitizer_instrumentation))
+#endif
+#endif
+#ifndef GMPKIT_NO_TSAN_FRAME
+#define GMPKIT_NO_TSAN_FRAME __attribute__((no_sanitize("thread")))
+#endif
