@@ -27,7 +27,9 @@ inline std::vector<NamedProgram> programs() {
           {"parallel_rounds", prog_parallel_rounds}, {"stw_syscall", prog_stw_syscall},
           {"stw_loop", prog_stw_loop}, {"forced_netpoll", prog_forced_netpoll},
           {"runq_overflow", prog_runq_overflow}, {"rwmutex", prog_rwmutex},
-          {"sysmon_resume", prog_sysmon_resume}, {"timer_wakes_poller", prog_timer_wakes_poller}};
+          {"sysmon_resume", prog_sysmon_resume}, {"timer_wakes_poller", prog_timer_wakes_poller},
+          {"timer_added_while_polling", prog_timer_added_while_polling},
+          {"netpoll_parallel", prog_netpoll_parallel}, {"retake_steals", prog_retake_steals}};
 }
 
 }  // namespace gmpkit::simtest
