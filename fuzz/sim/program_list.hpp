@@ -29,7 +29,8 @@ inline std::vector<NamedProgram> programs() {
           {"runq_overflow", prog_runq_overflow}, {"rwmutex", prog_rwmutex},
           {"sysmon_resume", prog_sysmon_resume}, {"timer_wakes_poller", prog_timer_wakes_poller},
           {"timer_added_while_polling", prog_timer_added_while_polling},
-          {"netpoll_parallel", prog_netpoll_parallel}, {"retake_steals", prog_retake_steals}};
+          {"netpoll_parallel", prog_netpoll_parallel}, {"retake_steals", prog_retake_steals},
+          {"sysmon_after_syscall", prog_sysmon_after_syscall}, {"stw_retake", prog_stw_retake}};
 }
 
 }  // namespace gmpkit::simtest

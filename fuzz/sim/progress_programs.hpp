@@ -772,4 +772,56 @@ inline void prog_retake_steals() {
          "system call, finished after " + ms(took) + " (the retaken P must come with a spinning M)");
 }
 
+// The only P idle with no timer pending while main sits in a 50 ms system
+// call: sysmon parks with nothing to wake it for. When main gets the P back
+// (exitsyscall -> pidleget) sysmon must wake, as Go's exitsyscall wakes it,
+// or nothing preempts the CPU hog main then starts: a 1 ms sleep behind it
+// returns after the hog's 10 ms slice (plus up to two sysmon rounds), not
+// when the hog ends (80 ms).
+inline void prog_sysmon_after_syscall() {
+  std::int64_t late = -1;
+  run(go_semantics(1), [&] {
+    gmpkit::syscall([] { sim::block_for(50'000'000); });
+    WaitGroup wg;
+    wg.add(1);
+    go([&] {
+      compute(80'000'000);
+      wg.done();
+    });
+    const std::int64_t t0 = sim::now();
+    sleep_for(1ms);
+    late = sim::now() - t0 - 1'000'000;
+    wg.wait();
+  });
+  expect(late >= 0 && late < 35'000'000,
+         "a 1 ms sleep behind a hog, after a system call during which sysmon parked, returned " +
+             ms(late) + " late (sysmon not woken when the P went busy again?)");
+}
+
+// Back-to-back stops while a goroutine makes 40-80 us system calls, long
+// enough for sysmon to retake its P now and then: a P retaken (handed off)
+// while the world is stopping must be stopped and counted by handoffp, or
+// the stop waits for it forever.
+inline void prog_stw_retake() {
+  int stops = 0;
+  run(go_semantics(2), [&] {
+    WaitGroup wg;
+    std::atomic<bool> done{false};
+    wg.add(1);
+    go([&] {
+      while (!done.load())
+        gmpkit::syscall([] { sim::block_for(40'000 + sim::random(40'000)); });
+      wg.done();
+    });
+    for (int i = 0; i < 20; i++) {
+      { WorldStopped w("simtest"); }
+      stops++;
+      compute(30'000 + sim::random(60'000));
+    }
+    done.store(true);
+    wg.wait();
+  });
+  expect(stops == 20, "twenty stops");
+}
+
 }  // namespace gmpkit::simtest

@@ -162,7 +162,20 @@ void start_the_world_with_sema(M* mp) GMPKIT_NO_TSA {
       newm(pp, false);
     }
   }
-  // More Ps may be idle with global work (from destroyed Ps) or timers.
+  // Global work while Ps are idle: a G that left a system call during the
+  // stop found no idle P (every P was stopped) and went to the global queue
+  // (exitsyscall0), and procresize has just put Ps idle without looking
+  // there. Go's wakep below defers to a spinning M, but that M may have
+  // checked the global queue (under sched.lock, before the stop) and be
+  // about to park: the G then waited for a busy P's next schedule (up to a
+  // time slice) with a P idle. Found by the simulator's quiescence check in
+  // fuzz/sim program stw_retake. Start an M for each such G instead, as
+  // injectglist does for a batch; startm re-checks for an idle P under the
+  // lock.
+  for (std::int32_t n = sched->runq.size();  // relaxed hint (GlobalRunQueue::size)
+       n > 0 && sched->npidle.load(rt::seq_cst) > 0; n--)  // seq_cst: as in wakep
+    startm(nullptr, false);
+  // More Ps may be idle with local work (from destroyed Ps) or timers.
   wakep();
   mp->locks--;
 }
