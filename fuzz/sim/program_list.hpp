@@ -30,7 +30,8 @@ inline std::vector<NamedProgram> programs() {
           {"sysmon_resume", prog_sysmon_resume}, {"timer_wakes_poller", prog_timer_wakes_poller},
           {"timer_added_while_polling", prog_timer_added_while_polling},
           {"netpoll_parallel", prog_netpoll_parallel}, {"retake_steals", prog_retake_steals},
-          {"sysmon_after_syscall", prog_sysmon_after_syscall}, {"stw_retake", prog_stw_retake}};
+          {"sysmon_after_syscall", prog_sysmon_after_syscall}, {"stw_retake", prog_stw_retake},
+          {"spawn_during_drop", prog_spawn_during_drop}};
 }
 
 }  // namespace gmpkit::simtest

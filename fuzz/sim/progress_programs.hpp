@@ -824,4 +824,32 @@ inline void prog_stw_retake() {
   expect(stops == 20, "twenty stops");
 }
 
+// Work queued while the last spinning M gives up: its readier's wakep sees
+// that M still spinning and starts nobody, so the M, after dropping its P
+// and leaving the spinning state, must look at every run queue once more
+// (Go's checkRunqsNoP, the "spinning dance"). Each round here readies w1
+// (an M comes, runs it for 20 us, then spins and gives up), then after a
+// random gap w2, then computes 2.5 ms: a w2 missed by that last look waits
+// for main's compute while a P idles (the stranded-G oracle, 2 ms).
+inline void prog_spawn_during_drop() {
+  std::atomic<int> ran{0};
+  run(config(2), [&] {
+    WaitGroup wg;
+    for (int round = 0; round < 12; round++) {
+      for (int k = 0; k < 2; k++) {
+        wg.add(1);
+        go([&] {
+          compute(20'000);
+          ran.fetch_add(1);
+          wg.done();
+        });
+        if (k == 0) compute(10'000 + sim::random(30'000));
+      }
+      compute(2'500'000);
+    }
+    wg.wait();
+  });
+  expect(ran.load() == 24, "24 goroutines ran");
+}
+
 }  // namespace gmpkit::simtest
