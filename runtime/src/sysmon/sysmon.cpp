@@ -150,7 +150,14 @@ int retake(std::int64_t now) {
     if (s == PStatus::running || s == PStatus::syscall) {
       std::uint32_t t =
           pp->schedtick.load(rt::relaxed);  // relaxed: a sample; staleness costs one round
-      if (pp->sysmon_schedtick != t) {
+      // sysmon_schedwhen == 0: this P was never seen running. Its schedtick
+      // is still 0 between acquirep and the first execute, equal to the
+      // initial sysmon_schedtick, and the slice would be measured from
+      // time 0 (nanotime is time since boot): a spurious preemption of the
+      // first G at its first scheduling point (Scenario.BirthMoment and
+      // Shutdown.NeverStartedCallablesAreDestroyed, procs 1 with a 1 h
+      // slice, failed so under TSan and load: main yielded inside go()).
+      if (pp->sysmon_schedtick != t || pp->sysmon_schedwhen == 0) {
         pp->sysmon_schedtick = t;
         pp->sysmon_schedwhen = now;
       } else if (pp->sysmon_schedwhen + slice <= now) {
