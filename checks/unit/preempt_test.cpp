@@ -428,3 +428,60 @@ TEST(Preempt, WakeupPreemptionForQueuedGoroutine) {
 }
 
 }  // namespace
+
+namespace {
+
+// A channel ping-pong pair hands its P back and forth through runnext, each
+// inheriting the other's time slice, and never parks both at once: without
+// asynchronous preemption only a cooperative check can end the slice. Go
+// gets one at every function prologue (chansend's included); here chansend,
+// chanrecv, selectgo and semacquire check at entry. Before they did, a
+// goroutine queued behind such a pair on the pair's P waited forever at
+// procs 1 (sysmon's request was cleared by the next execute() every time),
+// and for a minute in `gmpkit-stress run stw` under TSan (the storm's clock
+// goroutine behind a pair on P1). Here V is kicked from runnext to the ring
+// by the pair's own handoffs: R readies V, then readies S.
+TEST(Preempt, ChannelPingPongPairYieldsItsPAtTheEndOfItsSlice) {
+  gmpkit::Config cfg = procs(1);
+  cfg.async_preempt = false;  // as under TSan: cooperative preemption only
+  std::atomic<bool> ran{false};
+  bool gave_up = false;
+  std::int64_t exchanges = 0;
+  gmpkit::run(cfg, [&] {
+    gmpkit::Chan<int> ch(0), gate(0);
+    gmpkit::WaitGroup wg;
+    wg.add(3);
+    gmpkit::go([&] {  // V: parks on gate, is readied into runnext, then kicked to the ring
+      (void)gate.recv();
+      ran.store(true, std::memory_order_relaxed);
+      wg.done();
+    });
+    gmpkit::go([&] {  // S
+      const auto deadline = std::chrono::steady_clock::now() + 20s;
+      while (!ran.load(std::memory_order_relaxed)) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          gave_up = true;
+          break;
+        }
+        ch.send(1);
+      }
+      ch.close();
+      wg.done();
+    });
+    gmpkit::go([&] {  // R
+      bool first = true;
+      while (ch.recv()) {
+        exchanges++;
+        if (first) gate.send(1);  // V -> runnext; the next recv readies S -> runnext, V -> ring
+        first = false;
+      }
+      wg.done();
+    });
+    wg.wait();
+  });
+  EXPECT_TRUE(ran.load());
+  EXPECT_FALSE(gave_up) << "a goroutine queued behind a ping-pong pair waited 20 s ("
+                        << exchanges << " exchanges): the pair was never preempted";
+}
+
+}  // namespace

@@ -398,7 +398,12 @@ void preempt_check() {
   M* mp = getm();
   if (mp == nullptr || mp->p == nullptr) return;
   // relaxed: requests are hints; a missed one is seen at the next check.
-  if (mp->p->preempt.load(rt::relaxed) || sched->exiting.load(rt::relaxed)) gopreempt();
+  if (!mp->p->preempt.load(rt::relaxed) && !sched->exiting.load(rt::relaxed)) return;
+  // Go's newstack: a G inside acquirem or holding a runtime lock keeps
+  // running (a channel operation called from an element's move constructor
+  // runs under the other channel's lock); the request stays set.
+  if (mp->locks != 0 || rt::locks_held() != 0) return;
+  gopreempt();
 }
 
 }  // namespace gmpkit::core

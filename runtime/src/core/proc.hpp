@@ -53,7 +53,13 @@ void record_panic(std::exception_ptr e);
 bool checkdead() GMPKIT_REQUIRES(sched->lock);  // true: every G is blocked forever
 void report_deadlock();  // sched->lock not held
 
-// Cooperative preemption point: yields if this G's P was asked to.
+// Cooperative preemption point, Go's function-prologue check: yields (to
+// the global queue) if this G's P was asked to preempt, unless the G is in
+// acquirem or holds a runtime lock. Called by preempt_point(), go(), and at
+// the entry of chansend, chanrecv, selectgo and semacquire: without async
+// preemption (TSan, Config::async_preempt = false) a channel ping-pong pair
+// that hands its P back and forth through runnext never reaches another
+// scheduling point, and execute() clears each request before it is seen.
 void preempt_check();
 
 }  // namespace gmpkit::core

@@ -319,9 +319,17 @@ void execute(M* mp, G* gp, bool inheritTime) {
   casgstatus(gp, GStatus::runnable, GStatus::running);
   gp->waitsince.store(0, rt::relaxed);  // relaxed: diagnostics (g.hpp)
   P* pp = mp->p;
-  pp->preempt.store(false,
-                    rt::relaxed);  // relaxed: a hint; a stale request only costs an early yield
+  // A new slice clears the P's preemption request. An inherited one (runnext
+  // after a handoff) keeps it: sysmon asked for the end of *this* slice, so
+  // the G that continues it yields at its first check. Go clears p.preempt
+  // at every schedule(), and its re-sent request lands a sysmon round later
+  // (up to 10 ms); here a ping-pong pair whose requests all fell between a
+  // member's last check and the next execute() kept the P for 60 ms in the
+  // simulator (pingpong_hog: sysmon's 10 ms rounds phase-locked with the
+  // pair's virtual-time period).
   if (!inheritTime) {
+    pp->preempt.store(false,
+                      rt::relaxed);  // relaxed: a hint; a stale request only costs an early yield
     pp->schedtick.store(pp->schedtick.load(rt::relaxed) + 1,
                         rt::relaxed);  // relaxed: single writer; sysmon reads a hint
   }

@@ -3,8 +3,10 @@
 // preemptM, doSigPreempt, wantAsyncPreempt, isAsyncSafePoint, asyncPreempt2).
 //
 // Cooperative part. A request sets pp->preempt; the running G honours it at
-// preempt_point() and runtime calls (preempt_check -> gopreempt: the G goes
-// to the global runq). execute() clears the flag when a new G starts.
+// preempt_point(), go() and the entry of every channel, select and
+// semaphore operation (core::preempt_check -> gopreempt: the G goes to the
+// global runq). execute() clears the flag when a new time slice starts, not
+// when runnext inherits the current one (core/schedule.cpp).
 //
 // Asynchronous part (Config::async_preempt, on by default;
 // GMPKIT_DEBUG=asyncpreemptoff=1 turns it off). preemptone also sends SIGURG
