@@ -213,6 +213,48 @@ inline void prog_pingpong_hog() {
              " (the pair shares one 10 ms slice)");
 }
 
+// pingpong_hog with call-free user code between the channel operations
+// (sim::block_for, no preempt_point): the simulator has no asynchronous
+// preemption, so only the checks at chansend/chanrecv entry can end the
+// pair's slice, and only if the request survives the pair's runnext
+// handoffs (execute() keeps it for an inherited slice). Before both, the
+// third G waited the whole 60 ms (gmpkit-stress run stw under TSan starved
+// its clock goroutine so for a minute).
+inline void prog_pingpong_bare() {
+  std::int64_t waited = -1;
+  run(go_semantics(1), [&] {
+    Chan<int> ping(0), pong(0);
+    WaitGroup wg;
+    wg.add(3);
+    go([&] {
+      const std::int64_t t0 = sim::now();
+      go([&, t0] {
+        waited = sim::now() - t0;
+        wg.done();
+      });
+      while (sim::now() - t0 < 60'000'000) {
+        sim::block_for(5'000);
+        ping.send(1);
+        (void)pong.recv();
+      }
+      ping.send(0);
+      wg.done();
+    });
+    go([&] {
+      while (auto v = ping.recv()) {
+        if (*v == 0) break;
+        sim::block_for(5'000);
+        pong.send(1);
+      }
+      wg.done();
+    });
+    wg.wait();
+  });
+  expect(waited >= 0 && waited < 35'000'000,
+         "a goroutine behind a ping-pong pair of call-free goroutines on the only P waited " +
+             ms(waited) + " (the pair shares one 10 ms slice)");
+}
+
 // A goroutine queued on the only P while its G blocks in a 100 ms system
 // call: sysmon's retake hands the P off within two rounds (~20 ms).
 inline void prog_syscall_handoff() {

@@ -174,6 +174,9 @@ StormResult run_storm(const StormInfo& storm, const StormOptions& opt, const Run
           std::fprintf(stderr,
                        "gmpkit-stress: storm %s did not finish %.0f s after its end; seed %llu\n",
                        storm.name, grace, static_cast<unsigned long long>(opt.seed));
+          // The scheduler's state first (which P runs what, its schedtick,
+          // queue lengths): a starved goroutine shows as runnable below.
+          debug::schedtrace(std::cerr, true);
           debug::dump_goroutines(std::cerr);
           std::_Exit(1);
         }

@@ -16,6 +16,7 @@
 #include <exception>
 
 #include "core/g.hpp"
+#include "core/planted_bug.hpp"
 #include "core/sched.hpp"
 #include "gmpkit/detail/entry.hpp"
 #include "platform/annotations.hpp"
@@ -61,5 +62,9 @@ void report_deadlock();  // sched->lock not held
 // that hands its P back and forth through runnext never reaches another
 // scheduling point, and execute() clears each request before it is seen.
 void preempt_check();
+// preempt_check at the entry of chansend, chanrecv, selectgo and semacquire.
+inline void preempt_check_at_entry() {
+  if (!GMPKIT_PLANTED_BUG(no_preempt_check_at_runtime_entry)) preempt_check();
+}
 
 }  // namespace gmpkit::core

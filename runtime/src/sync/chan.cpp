@@ -261,7 +261,7 @@ void block_forever() {
 }
 
 bool chansend(hchan* c, void* ep, bool block) GMPKIT_NO_TSA {
-  core::preempt_check();  // Go's prologue check (core/proc.hpp)
+  core::preempt_check_at_entry();  // Go's prologue check (core/proc.hpp)
   if (c == nullptr) {
     if (!block) return false;
     require_g();
@@ -332,7 +332,7 @@ bool chansend(hchan* c, void* ep, bool block) GMPKIT_NO_TSA {
 }
 
 bool chanrecv(hchan* c, void* ep, bool block, bool* received) GMPKIT_NO_TSA {
-  core::preempt_check();  // Go's prologue check (core/proc.hpp)
+  core::preempt_check_at_entry();  // Go's prologue check (core/proc.hpp)
   *received = false;
   if (c == nullptr) {
     if (!block) return false;

@@ -137,7 +137,7 @@ void sort_lockorder(const scase* cases, const std::uint16_t* pollorder, std::uin
 }  // namespace
 
 int selectgo(scase* cases, int ncases, bool block, bool* recvOK) GMPKIT_NO_TSA {
-  core::preempt_check();  // Go's prologue check (core/proc.hpp)
+  core::preempt_check_at_entry();  // Go's prologue check (core/proc.hpp)
   *recvOK = false;
   if (ncases < 0 || ncases > 65535) throw usage_error("gmpkit: select with more than 65535 cases");
 

@@ -126,7 +126,7 @@ std::uint32_t semnwait(const std::uint32_t* addr) {
 }
 
 void semacquire(std::uint32_t* addr, core::WaitReason reason, bool lifo) GMPKIT_NO_TSA {
-  core::preempt_check();  // Go's prologue check (core/proc.hpp)
+  core::preempt_check_at_entry();  // Go's prologue check (core/proc.hpp)
   if (cansemacquire(addr)) return;
   G* gp = core::getg();
   if (gp == nullptr) throw usage_error("gmpkit: blocking call outside a goroutine");
