@@ -125,19 +125,23 @@ TEST(Invariants, HealthyWorldWithGsEverywherePasses) {
 // Each corruption, alone: caught, named, and gone after repair().
 TEST(Invariants, EachCorruptionIsCaughtAndNamed) {
   gmpkit::run(procs(2), [] {
+    // No SCOPED_TRACE here: gtest keeps its trace stack per OS thread, and
+    // this goroutine may resume on another M at the stop below (a
+    // scheduling point: semacquire), which then popped another thread's
+    // empty stack (SIGSEGV under TSan, where that point preempts often).
     for (Corruption c : kAllCorruptions) {
-      SCOPED_TRACE(corruption_name(c));
+      const std::string name = corruption_name(c);
       gmpkit::WorldStopped stw("test");
       for (int i = 0; i < 3; i++) gmpkit::go([] {});
-      ASSERT_TRUE(check().ok()) << check().str();
+      ASSERT_TRUE(check().ok()) << name << ": " << check().str();
       corrupt(c);
       InvariantReport r = check();
-      EXPECT_FALSE(r.ok());
-      EXPECT_TRUE(r.has(violation_kind(c))) << r.str();
-      EXPECT_NE(r.str().find("scheduler state:"), std::string::npos);
+      EXPECT_FALSE(r.ok()) << name;
+      EXPECT_TRUE(r.has(violation_kind(c))) << name << ": " << r.str();
+      EXPECT_NE(r.str().find("scheduler state:"), std::string::npos) << name;
       repair();
       r = check();
-      EXPECT_TRUE(r.ok()) << r.str();
+      EXPECT_TRUE(r.ok()) << name << ": " << r.str();
     }
   });
 }
