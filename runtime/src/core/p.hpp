@@ -30,9 +30,16 @@ struct alignas(64) P {
   rt::Atomic<std::uint32_t> syscalltick{0};
   M* m = nullptr;  // back-link to the M holding it
   // Preemption request for whatever G runs on this P (Go's pp.preempt):
-  // set by sysmon (time slice used up) and by shutdown; checked by the G at
-  // preempt_point() and runtime calls; cleared when a new G starts.
+  // set by sysmon (time slice used up, or wake-up preemption), stop-the-world
+  // and shutdown; checked by the G at preempt_point(), go() and the entry of
+  // channel, select and semaphore operations; cleared when a new time slice
+  // starts (execute). slice_over: the request is sysmon's "this slice has
+  // run out" (retake), which also holds for a G that inherits the slice
+  // from runnext, so execute keeps the request then; any other request is
+  // met once another G runs and is cleared. Both written by sysmon and the
+  // owner M; relaxed: hints, re-sent every sysmon round until honoured.
   rt::Atomic<bool> preempt{false};
+  rt::Atomic<bool> slice_over{false};
 
   LocalRunQueue runq;
 

@@ -320,18 +320,24 @@ void execute(M* mp, G* gp, bool inheritTime) {
   gp->waitsince.store(0, rt::relaxed);  // relaxed: diagnostics (g.hpp)
   P* pp = mp->p;
   // A new slice clears the P's preemption request. An inherited one (runnext
-  // after a handoff) keeps it: sysmon asked for the end of *this* slice, so
-  // the G that continues it yields at its first check. Go clears p.preempt
-  // at every schedule(), and its re-sent request lands a sysmon round later
-  // (up to 10 ms); here a ping-pong pair whose requests all fell between a
+  // after a handoff) keeps sysmon's "slice over" request: the G that
+  // continues the slice yields at its first check. Go clears p.preempt at
+  // every schedule(), and its re-sent request lands a sysmon round later (up
+  // to 10 ms); here a ping-pong pair whose requests all fell between a
   // member's last check and the next execute() kept the P for 60 ms in the
   // simulator (pingpong_hog: sysmon's 10 ms rounds phase-locked with the
-  // pair's virtual-time period).
+  // pair's virtual-time period). Any other request (wake-up preemption for
+  // the G in runnext) is met now that another G runs: kept, it made that G
+  // yield too (Mutex.StarvationModeHandsOffFIFO under TSan: the woken
+  // waiter was preempted before it re-queued at the front).
+  // relaxed: hints; a stale request only costs an early yield.
   if (!inheritTime) {
-    pp->preempt.store(false,
-                      rt::relaxed);  // relaxed: a hint; a stale request only costs an early yield
+    pp->preempt.store(false, rt::relaxed);
+    pp->slice_over.store(false, rt::relaxed);
     pp->schedtick.store(pp->schedtick.load(rt::relaxed) + 1,
                         rt::relaxed);  // relaxed: single writer; sysmon reads a hint
+  } else if (!pp->slice_over.load(rt::relaxed)) {
+    pp->preempt.store(false, rt::relaxed);
   }
   if (GMPKIT_UNLIKELY(observe::trace_enabled()))
     observe::traceGoStart(mp, gp);  // carries this slice's schedtick

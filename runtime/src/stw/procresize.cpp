@@ -29,6 +29,7 @@ namespace {
 void pinit(P* pp, std::int32_t id) {
   pp->id = id;
   pp->preempt.store(false, rt::relaxed);  // relaxed: world stopped
+  pp->slice_over.store(false, rt::relaxed);
   pp->set_status(PStatus::gcstop);
 }
 

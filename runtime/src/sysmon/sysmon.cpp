@@ -162,7 +162,11 @@ int retake(std::int64_t now) {
         pp->sysmon_schedwhen = now;
       } else if (pp->sysmon_schedwhen + slice <= now) {
         // sysmon/preempt.cpp: flag + SIGURG; re-sent every round until honoured
-        if (!GMPKIT_PLANTED_BUG(retake_no_preempt)) preemptone(pp);
+        if (!GMPKIT_PLANTED_BUG(retake_no_preempt)) {
+          // relaxed: a hint (core/p.hpp); set before the request it qualifies.
+          pp->slice_over.store(true, rt::relaxed);
+          preemptone(pp);
+        }
         sysretake = true;
       }
     }
